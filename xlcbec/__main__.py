@@ -1,0 +1,5 @@
+"""``python -m xlcbec`` is the same as the ``xlcbec`` command."""
+
+from xlcbec.cli import main
+
+raise SystemExit(main())
