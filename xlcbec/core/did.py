@@ -1,0 +1,77 @@
+"""The baseline multi-period DID (paper eq. 8, Table 4; METHODS.md section 3).
+
+Three columns, as in the paper: (1) no controls, (2) controls, (3) controls on
+the sample without the municipalities (``municipality = 1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from xlcbec.core.panel import TREATMENT
+from xlcbec.core.results import RegressionResult
+from xlcbec.core.twfe import SmallSample, VcovType, fit_twfe
+
+MODEL_NAMES = ("no_controls", "controls", "excl_municipalities")
+
+
+@dataclass(frozen=True, eq=False)
+class BaselineResult:
+    """The Table 4 models by name (``no_controls``, ``controls``, ``excl_municipalities``)."""
+
+    models: Mapping[str, RegressionResult]
+    treatment: str
+    controls: tuple[str, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def main(self) -> RegressionResult:
+        """The headline model: with controls when there are any."""
+        return self.models.get("controls") or self.models["no_controls"]
+
+    def to_estimates(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for name, result in self.models.items():
+            note = "; ".join(result.warnings)
+            rows += result.to_estimates("baseline", name, note=note)
+        return rows
+
+    def __str__(self) -> str:
+        return "\n\n".join(f"[{name}]\n{result}" for name, result in self.models.items())
+
+
+def baseline_did(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    treatment: str = TREATMENT,
+    controls: Sequence[str] = (),
+    fixed_effects: str | Sequence[str] = ("unit", "time"),
+    cluster: str | None = None,
+    vcov: VcovType = "cluster",
+    small_sample: SmallSample = "stata",
+    municipality: str = "municipality",
+    sheet: str | None = None,
+) -> BaselineResult:
+    """Fit the paper's Table 4 columns; column (3) only when ``municipality`` exists."""
+    options: dict[str, Any] = dict(
+        outcome=outcome, unit=unit, time=time, fixed_effects=fixed_effects, cluster=cluster,
+        vcov=vcov, small_sample=small_sample, treatment=treatment, sheet=sheet,
+    )
+    models: dict[str, RegressionResult] = {}
+    notes: list[str] = []
+    models["no_controls"] = fit_twfe(data, regressors=[treatment], **options)
+    if controls:
+        models["controls"] = fit_twfe(data, regressors=[treatment, *controls], **options)
+        if municipality in data.columns:
+            keep = pd.to_numeric(data[municipality], errors="coerce").fillna(0) != 1
+            models["excl_municipalities"] = fit_twfe(data.loc[keep], regressors=[treatment, *controls], **options)
+        else:
+            notes.append(f"column ({len(models) + 1}) skipped: no {municipality!r} column to exclude the municipalities")
+    return BaselineResult(models, treatment, tuple(controls), tuple(notes))

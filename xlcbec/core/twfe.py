@@ -1,0 +1,381 @@
+"""Linear models with unit and/or time fixed effects and Stata-grade standard errors.
+
+This is the engine behind the baseline DID (METHODS.md section 3), the event
+study, PSM-DID, heterogeneity and mediation regressions.
+
+Standard errors (``vcov``):
+- ``cluster`` (default, by the unit): ``V = c * (X'X)^-1 (sum_g u_g u_g') (X'X)^-1``
+  with ``small_sample``:
+  - ``stata`` (xtreg fe vce(cluster) / reghdfe / fixest): ``c = G/(G-1) * (n-1)/(n-K)``,
+    K = slopes + fixed-effect parameters not nested in the clusters + 1 (constant);
+    with unit and year effects clustered by unit, K = k + T;
+  - ``areg``: every fixed-effect parameter counted (the dummy-variable regression rule);
+  - ``none``: CR0.
+  Inference uses t(G - 1).
+- ``robust``: HC1 with every fixed-effect parameter counted; t(n - K).
+- ``iid``: conventional; t(n - K).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from xlcbec.core.results import RegressionResult, RowAccount
+from xlcbec.core.within import FixedEffectsSample
+from xlcbec.errors import CollinearityWarning, EstimationError, InputError
+
+FixedEffect = Literal["unit", "time"]
+VcovType = Literal["cluster", "robust", "iid"]
+SmallSample = Literal["stata", "areg", "none"]
+
+# A regressor whose within variation is below this share of its raw variation
+# is collinear with the fixed effects or the regressors before it.
+COLLINEAR_TOL = 1e-9
+
+
+def normalize_fixed_effects(fixed_effects: str | Sequence[str]) -> tuple[FixedEffect, ...]:
+    """Accept ("unit", "time"), "unit,time", "both", "none", ... -> an ordered tuple."""
+    if isinstance(fixed_effects, str):
+        text = fixed_effects.strip().lower()
+        items = [] if text in ("", "none") else ["unit", "time"] if text == "both" else [
+            p.strip() for p in text.replace("+", ",").split(",") if p.strip()
+        ]
+    else:
+        items = [str(p).strip().lower() for p in fixed_effects]
+    bad = [p for p in items if p not in ("unit", "time")]
+    if bad:
+        raise InputError(
+            f"unknown fixed effect {bad[0]!r}; allowed: unit, time (or none)",
+            column="fixed_effects",
+            fix="write 'unit, time', 'unit', 'time' or 'none'",
+        )
+    return tuple(fe for fe in ("unit", "time") if fe in items)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, eq=False)
+class EstimationSample:
+    """The rows a model uses, their fixed-effect codes and the projection over them."""
+
+    index: pd.Index
+    fe: FixedEffectsSample
+    unit_codes: np.ndarray
+    time_codes: np.ndarray
+    cluster_codes: np.ndarray | None
+    n_clusters: int | None
+    nested_levels: int  # fixed-effect levels nested in the clusters (not counted by the Stata rule)
+    fixed_effects: tuple[FixedEffect, ...]
+    rows: RowAccount
+    n_singletons: int
+
+
+def _require_columns(data: pd.DataFrame, columns: Sequence[str], sheet: str | None) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise InputError(
+            f"column {missing[0]!r} is needed but not found (columns present: {', '.join(map(str, data.columns[:30]))})",
+            sheet=sheet,
+            column=missing[0],
+            fix=f"add a column named {missing[0]!r} or correct the name in Settings",
+        )
+
+
+def _require_numeric(data: pd.DataFrame, column: str, sheet: str | None) -> np.ndarray:
+    values = data[column]
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=float)
+    if not pd.api.types.is_numeric_dtype(values):
+        coerced = pd.to_numeric(values, errors="coerce")
+        bad = values[coerced.isna() & values.notna()]
+        if len(bad):
+            raise InputError(
+                f"expected a number, found {bad.iloc[0]!r}",
+                sheet=sheet,
+                row=bad.index[0] if isinstance(bad.index[0], (int, np.integer)) else None,
+                column=column,
+                fix="type a plain number (or leave the cell blank for missing)",
+            )
+        values = coerced
+    return values.to_numpy(dtype=float)
+
+
+def _drop_singletons(unit: np.ndarray, time: np.ndarray, keep: np.ndarray, fixed_effects: Sequence[str]) -> np.ndarray:
+    """Iteratively drop observations alone in a fixed-effect group (as reghdfe does)."""
+    keep = keep.copy()
+    dims = [codes for name, codes in (("unit", unit), ("time", time)) if name in fixed_effects]
+    while dims:
+        changed = False
+        for codes in dims:
+            counts = np.bincount(codes[keep], minlength=codes.max() + 1 if codes.size else 0)
+            single = keep & (counts[codes] == 1)
+            if single.any():
+                keep &= ~single
+                changed = True
+        if not changed:
+            break
+    return keep
+
+
+def prepare_sample(
+    data: pd.DataFrame,
+    *,
+    columns: Sequence[str],
+    unit: str,
+    time: str,
+    fixed_effects: str | Sequence[str] = ("unit", "time"),
+    cluster: str | None = None,
+    weights: str | None = None,
+    drop_singletons: bool = True,
+    sheet: str | None = None,
+) -> EstimationSample:
+    """Choose the rows a model can use (complete cases, positive weights, no singletons)."""
+    fes = normalize_fixed_effects(fixed_effects)
+    needed = [unit, time, *columns] + ([cluster] if cluster else []) + ([weights] if weights else [])
+    _require_columns(data, list(dict.fromkeys(needed)), sheet)
+    read = len(data)
+    dropped: dict[str, int] = {}
+    complete = np.ones(read, dtype=bool)
+    for col in dict.fromkeys(columns):
+        complete &= ~np.isnan(_require_numeric(data, col, sheet))
+    complete &= data[unit].notna().to_numpy() & data[time].notna().to_numpy()
+    if cluster:
+        complete &= data[cluster].notna().to_numpy()
+    if (~complete).sum():
+        dropped["missing values"] = int((~complete).sum())
+    keep = complete
+    w_all = None
+    if weights:
+        w_all = _require_numeric(data, weights, sheet)
+        negative = keep & (w_all < 0)
+        if negative.any():
+            raise InputError("weights must not be negative", sheet=sheet, column=weights,
+                             row=[int(i) for i in data.index[negative][:8] if isinstance(i, (int, np.integer))] or None,
+                             fix="use non-negative matching weights")
+        zero = keep & ~(w_all > 0)
+        if zero.any():
+            dropped["zero weight"] = int(zero.sum())
+        keep = keep & (w_all > 0)
+    unit_all = pd.factorize(data[unit])[0]
+    time_all = pd.factorize(data[time])[0]
+    n_singletons = 0
+    if drop_singletons and fes:
+        before = int(keep.sum())
+        keep = _drop_singletons(unit_all, time_all, keep, fes)
+        n_singletons = before - int(keep.sum())
+        if n_singletons:
+            dropped["singletons"] = n_singletons
+    if keep.sum() == 0:
+        raise EstimationError(
+            "no rows left to estimate the model (every row misses a needed value)",
+            fix=f"check that the columns {', '.join(columns)} have values",
+        )
+    index = data.index[keep]
+    unit_codes = pd.factorize(data[unit].to_numpy()[keep])[0]
+    time_codes = pd.factorize(data[time].to_numpy()[keep])[0]
+    codes = [c for name, c in (("unit", unit_codes), ("time", time_codes)) if name in fes]
+    w = None if w_all is None else w_all[keep]
+    fe = FixedEffectsSample.build(codes, w) if codes else FixedEffectsSample((), (), w, False, int(keep.sum()))
+    cluster_codes = None
+    n_clusters = None
+    nested = 0
+    if cluster:
+        cluster_codes = pd.factorize(data[cluster].to_numpy()[keep])[0]
+        n_clusters = int(cluster_codes.max()) + 1
+        for name, c in (("unit", unit_codes), ("time", time_codes)):
+            if name in fes and _is_nested(c, cluster_codes):
+                nested += int(c.max()) + 1
+    rows = RowAccount(read=read, used=int(keep.sum()), dropped=dropped)
+    return EstimationSample(index, fe, unit_codes, time_codes, cluster_codes, n_clusters, nested, fes, rows, n_singletons)
+
+
+def _is_nested(codes: np.ndarray, cluster_codes: np.ndarray) -> bool:
+    """True when every level of ``codes`` lies within a single cluster."""
+    pairs = np.unique(codes.astype(np.int64) * (int(cluster_codes.max()) + 1) + cluster_codes)
+    return pairs.size == int(codes.max()) + 1
+
+
+def fit_twfe(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    regressors: Sequence[str],
+    unit: str,
+    time: str,
+    fixed_effects: str | Sequence[str] = ("unit", "time"),
+    cluster: str | None = None,
+    vcov: VcovType = "cluster",
+    small_sample: SmallSample = "stata",
+    weights: str | None = None,
+    drop_singletons: bool = True,
+    treatment: str | None = None,
+    sheet: str | None = None,
+    sample: EstimationSample | None = None,
+) -> RegressionResult:
+    """Fit ``outcome ~ regressors + fixed effects`` by the within estimator.
+
+    ``cluster`` defaults to the unit column when ``vcov='cluster'``.
+    ``treatment`` (default: the first regressor) must keep variation after the
+    fixed effects, else :class:`EstimationError`; other collinear regressors
+    are dropped with a :class:`CollinearityWarning` naming them.
+    ``sample`` reuses a prepared sample (and its projection) from
+    :func:`prepare_sample`.
+    """
+    regressors = list(dict.fromkeys(regressors))
+    if not regressors:
+        raise InputError("a model needs at least one regressor", fix="name the treatment column")
+    if vcov == "cluster" and cluster is None:
+        cluster = unit
+    if vcov not in ("cluster", "robust", "iid"):
+        raise InputError(f"unknown standard-error type {vcov!r}; allowed: cluster, robust, iid", column="cluster")
+    if small_sample not in ("stata", "areg", "none"):
+        raise InputError(f"unknown small-sample rule {small_sample!r}; allowed: stata, areg, none")
+    treatment = treatment or regressors[0]
+    if sample is None:
+        sample = prepare_sample(
+            data,
+            columns=[outcome, *regressors],
+            unit=unit,
+            time=time,
+            fixed_effects=fixed_effects,
+            cluster=cluster if vcov == "cluster" else None,
+            weights=weights,
+            drop_singletons=drop_singletons,
+            sheet=sheet,
+        )
+    rows = data.loc[sample.index]
+    y_raw = rows[outcome].to_numpy(dtype=float)
+    x_raw = rows[regressors].to_numpy(dtype=float)
+    transformed = sample.fe.transform(np.column_stack([y_raw, x_raw]))
+    y, x = transformed[:, 0], transformed[:, 1:]
+    return fit_transformed(
+        y, x, sample, regressors=regressors, y_raw=y_raw, x_raw=x_raw, outcome=outcome,
+        vcov=vcov, small_sample=small_sample, treatment=treatment,
+    )
+
+
+def _collinear_columns(x: np.ndarray, x_raw: np.ndarray) -> list[int]:
+    """Indices of columns (in order) that add nothing beyond the FE and earlier columns."""
+    dropped: list[int] = []
+    kept: list[np.ndarray] = []
+    raw_scale = np.sqrt(((x_raw - x_raw.mean(axis=0)) ** 2).sum(axis=0))
+    for j in range(x.shape[1]):
+        col = x[:, j].copy()
+        for q in kept:  # Gram-Schmidt twice for numerical safety
+            col -= q * (q @ col)
+        for q in kept:
+            col -= q * (q @ col)
+        norm = float(np.sqrt(col @ col))
+        scale = max(float(raw_scale[j]), float(np.sqrt(x[:, j] @ x[:, j])), 1e-300)
+        if norm <= COLLINEAR_TOL * scale or raw_scale[j] == 0:
+            dropped.append(j)
+        else:
+            kept.append(col / norm)
+    return dropped
+
+
+def fit_transformed(
+    y: np.ndarray,
+    x: np.ndarray,
+    sample: EstimationSample,
+    *,
+    regressors: Sequence[str],
+    y_raw: np.ndarray,
+    x_raw: np.ndarray,
+    outcome: str,
+    vcov: VcovType = "cluster",
+    small_sample: SmallSample = "stata",
+    treatment: str | None = None,
+) -> RegressionResult:
+    """OLS and the sandwich on columns already swept of fixed effects (sqrt(w)-scaled)."""
+    names = list(regressors)
+    messages: list[str] = []
+    drop = _collinear_columns(x, x_raw)
+    if drop:
+        dropped_names = [names[j] for j in drop]
+        if treatment in dropped_names:
+            raise EstimationError(
+                f"the treatment {treatment!r} has no variation left after the fixed effects "
+                f"({' + '.join(sample.fixed_effects) or 'constant'}), so its effect cannot be estimated",
+                fix="check that some units are treated and others are not (or that treatment starts at different times)",
+            )
+        text = "dropped because collinear with the fixed effects or other regressors: " + ", ".join(dropped_names)
+        warnings.warn(text, CollinearityWarning, stacklevel=3)
+        messages.append(text)
+        keep = [j for j in range(len(names)) if j not in drop]
+        x, x_raw, names = x[:, keep], x_raw[:, keep], [names[j] for j in keep]
+    n, k = x.shape
+    xtx = x.T @ x
+    bread = np.linalg.inv(xtx)
+    beta = bread @ (x.T @ y)
+    resid = y - x @ beta
+    rss = float(resid @ resid)
+    tss_within = float(y @ y)
+    w = sample.fe.weights
+    if w is None:
+        tss = float(((y_raw - y_raw.mean()) ** 2).sum())
+    else:
+        tss = float((w * (y_raw - (w @ y_raw) / w.sum()) ** 2).sum())
+    absorbed_all = sample.fe.absorbed_dof if sample.fixed_effects else 1
+    k_all = k + absorbed_all
+    n_clusters = None
+    if vcov == "cluster":
+        if sample.cluster_codes is None:
+            raise InputError("clustered standard errors need a cluster column", column="cluster")
+        scores = x * resid[:, None]
+        g = sample.n_clusters or 1
+        sums = np.zeros((g, k))
+        for j in range(k):
+            sums[:, j] = np.bincount(sample.cluster_codes, weights=scores[:, j], minlength=g)
+        meat = sums.T @ sums
+        cov = bread @ meat @ bread
+        n_clusters = g
+        if g < 2:
+            raise EstimationError(
+                "clustered standard errors need at least 2 clusters", fix="cluster by a column with several values"
+            )
+        if small_sample == "stata":
+            k_stata = k + (sample.fe.absorbed_dof - sample.nested_levels + (1 if sample.nested_levels else 0)
+                           if sample.fixed_effects else 1)
+            cov *= g / (g - 1) * (n - 1) / (n - k_stata)
+        elif small_sample == "areg":
+            cov *= g / (g - 1) * (n - 1) / (n - k_all)
+        df_inference = g - 1
+    elif vcov == "robust":
+        meat = (x * resid[:, None] ** 2).T @ x
+        cov = bread @ meat @ bread * (n / (n - k_all) if small_sample != "none" else 1.0)
+        df_inference = n - k_all
+    else:
+        cov = bread * rss / (n - k_all)
+        df_inference = n - k_all
+    if n - k_all <= 0:
+        raise EstimationError(
+            f"too few observations ({n}) for {k} regressors and the fixed effects",
+            fix="use fewer controls or more data",
+        )
+    params = pd.Series(beta, index=names, name="coef")
+    return RegressionResult(
+        params=params,
+        cov=pd.DataFrame(cov, index=names, columns=names),
+        nobs=n,
+        df_inference=int(df_inference),
+        df_resid=int(n - k_all),
+        n_clusters=n_clusters,
+        r2_within=1 - rss / tss_within if tss_within > 0 else float("nan"),
+        r2=1 - rss / tss if tss > 0 else float("nan"),
+        rss=rss,
+        fixed_effects=sample.fixed_effects,
+        vcov_type=vcov,
+        small_sample=small_sample,
+        dropped_collinear=tuple(n_ for n_ in regressors if n_ not in names),
+        n_singletons=sample.n_singletons,
+        rows=sample.rows,
+        warnings=tuple(messages),
+        outcome=outcome,
+        weighted=w is not None,
+        sample_index=sample.index,
+    )
