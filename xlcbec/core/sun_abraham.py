@@ -1,0 +1,131 @@
+"""Sun & Abraham (2021) interaction-weighted event study (METHODS.md section 9).
+
+1. Saturated regression: ``y = unit + time + sum_e sum_{l != -1} delta_{e,l} 1[E_i = e] 1[t - e = l]``
+   over the treated cohorts e, with the never-treated units as the control
+   cohort (units first treated after the sample ends are never treated within
+   it, so they belong to the control cohort; units treated from the first
+   period on have no pre-period and are left out).
+2. Interaction weighting: ``nu_l = sum_e w_{e,l} delta_{e,l}`` with ``w_{e,l}``
+   the cohort's share of the observations at relative period l (for a balanced
+   panel, the cohort's share of the treated units observed at l).
+3. Standard errors by the delta method, ``V(nu) = W V(delta) W'``, treating the
+   weights as known (as fixest's ``sunab`` aggregation does); the clustered
+   covariance of delta follows the baseline's Stata rule.
+The overall ATT weights each post-period cell (e, l >= 0) by its observations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from xlcbec.core.panel import FIRST_TREAT
+from xlcbec.core.results import RegressionResult, estimate_row
+from xlcbec.core.twfe import SmallSample, fit_twfe
+from xlcbec.errors import NotApplicableError
+
+
+@dataclass(frozen=True, eq=False)
+class SunAbrahamResult:
+    """IW event-study coefficients by relative period (``table``), the cohort cells and the ATT."""
+
+    table: pd.DataFrame  # r, term, coef, std_error, pvalue, ci_low, ci_high
+    cells: pd.DataFrame  # cohort, r, coef, std_error, observations, weight
+    att: float
+    att_se: float
+    regression: RegressionResult
+    notes: tuple[str, ...] = ()
+
+    def to_estimates(self) -> list[dict[str, Any]]:
+        rows = [
+            estimate_row("sun_abraham", "iw", f"e{int(rec.r)}", rec.coef, std_error=rec.std_error,
+                         statistic=rec.coef / rec.std_error if rec.std_error else None, p_value=rec.pvalue,
+                         ci_low=rec.ci_low, ci_high=rec.ci_high, nobs=self.regression.nobs)
+            for rec in self.table.itertuples()
+        ]
+        z = self.att / self.att_se if self.att_se else float("nan")
+        p = 2 * stats.t.sf(abs(z), self.regression.df_inference)
+        q = stats.t.ppf(0.975, self.regression.df_inference)
+        rows.append(estimate_row("sun_abraham", "iw", "att", self.att, std_error=self.att_se, statistic=z, p_value=p,
+                                 ci_low=self.att - q * self.att_se, ci_high=self.att + q * self.att_se,
+                                 nobs=self.regression.nobs,
+                                 note="post-period cells weighted by their observations"))
+        return rows
+
+
+def sun_abraham(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treat: str = FIRST_TREAT,
+    reference: int = -1,
+    cluster: str | None = None,
+    small_sample: SmallSample = "stata",
+) -> SunAbrahamResult:
+    frame = data[[c for c in dict.fromkeys([unit, time, outcome, first_treat, cluster]) if c]].copy()
+    frame = frame.loc[frame[outcome].notna()]
+    first = frame[first_treat]
+    last_period = frame[time].max()
+    first_period = frame[time].min()
+    notes: list[str] = []
+    always = first.notna() & (first <= first_period)
+    if always.any():
+        notes.append(f"{frame.loc[always, unit].nunique()} unit(s) treated from the first period left out (no pre-period)")
+        frame = frame.loc[~always]
+        first = frame[first_treat]
+    cohort = first.where(first <= last_period)  # treated after the sample: control cohort
+    if cohort.notna().sum() == 0:
+        raise NotApplicableError("Sun-Abraham needs at least one cohort treated within the sample period")
+    if cohort.isna().sum() == 0:
+        raise NotApplicableError(
+            "Sun-Abraham with the never-treated control cohort needs never-treated units "
+            "(or units first treated after the last period); this panel has none"
+        )
+    rel = (frame[time] - cohort)
+    cells: list[tuple[int, int, str]] = []
+    for e in sorted(cohort.dropna().unique()):
+        in_cohort = cohort == e
+        for r in sorted(rel[in_cohort].unique()):
+            if r == reference:
+                continue
+            name = f"_sa_{int(e)}_{int(r)}"
+            frame[name] = (in_cohort & (rel == r)).astype(float)
+            cells.append((int(e), int(r), name))
+    regression = fit_twfe(frame, outcome=outcome, regressors=[c[2] for c in cells], unit=unit, time=time,
+                          cluster=cluster, small_sample=small_sample, treatment=cells[-1][2])
+    kept = [c for c in cells if c[2] in regression.params.index]
+    used = frame.loc[regression.sample_index]
+    counts = {name: int(used[name].sum()) for _, _, name in kept}
+    cell_table = pd.DataFrame(
+        [(e, r, regression.params[n], regression.std_errors[n], counts[n]) for e, r, n in kept],
+        columns=["cohort", "r", "coef", "std_error", "observations"],
+    )
+    cell_table["weight"] = cell_table["observations"] / cell_table.groupby("r")["observations"].transform("sum")
+    names = [n for _, _, n in kept]
+    cov = regression.cov.loc[names, names].to_numpy()
+    coefs = regression.params[names].to_numpy()
+    periods = sorted(cell_table["r"].unique())
+    weights = np.zeros((len(periods), len(names)))
+    for j, rec in enumerate(cell_table.itertuples()):
+        weights[periods.index(rec.r), j] = rec.weight
+    nu = weights @ coefs
+    se = np.sqrt(np.einsum("ij,jk,ik->i", weights, cov, weights))
+    q = stats.t.ppf(0.975, regression.df_inference)
+    table = pd.DataFrame({
+        "r": periods, "term": [f"e{r}" for r in periods], "coef": nu, "std_error": se,
+        "pvalue": 2 * stats.t.sf(np.abs(nu / se), regression.df_inference),
+        "ci_low": nu - q * se, "ci_high": nu + q * se,
+    })
+    post = (cell_table["r"] >= 0).to_numpy()
+    att_w = np.where(post, cell_table["observations"].to_numpy(float), 0.0)
+    att_w = att_w / att_w.sum()
+    att = float(att_w @ coefs)
+    att_se = float(np.sqrt(att_w @ cov @ att_w))
+    cell_table.insert(2, "term", [f"e{int(r)}" for r in cell_table["r"]])
+    return SunAbrahamResult(table, cell_table, att, att_se, regression, tuple(notes) + regression.warnings)
