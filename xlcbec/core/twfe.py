@@ -63,6 +63,7 @@ class EstimationSample:
     """The rows a model uses, their fixed-effect codes and the projection over them."""
 
     index: pd.Index
+    positions: np.ndarray  # integer positions of the rows used, in ``data``
     fe: FixedEffectsSample
     unit_codes: np.ndarray
     time_codes: np.ndarray
@@ -174,9 +175,13 @@ def prepare_sample(
             "no rows left to estimate the model (every row misses a needed value)",
             fix=f"check that the columns {', '.join(columns)} have values",
         )
-    index = data.index[keep]
-    unit_codes = pd.factorize(data[unit].to_numpy()[keep])[0]
-    time_codes = pd.factorize(data[time].to_numpy()[keep])[0]
+    positions = np.flatnonzero(keep)
+    index = data.index[positions]
+    if positions.size == read:
+        unit_codes, time_codes = unit_all, time_all
+    else:  # renumber the levels that are left so the codes stay dense
+        unit_codes = pd.factorize(unit_all[positions])[0]
+        time_codes = pd.factorize(time_all[positions])[0]
     codes = [c for name, c in (("unit", unit_codes), ("time", time_codes)) if name in fes]
     w = None if w_all is None else w_all[keep]
     fe = FixedEffectsSample.build(codes, w) if codes else FixedEffectsSample((), (), w, False, int(keep.sum()))
@@ -184,19 +189,20 @@ def prepare_sample(
     n_clusters = None
     nested = 0
     if cluster:
-        cluster_codes = pd.factorize(data[cluster].to_numpy()[keep])[0]
+        cluster_codes = unit_codes if cluster == unit else pd.factorize(data[cluster].to_numpy()[positions])[0]
         n_clusters = int(cluster_codes.max()) + 1
         for name, c in (("unit", unit_codes), ("time", time_codes)):
             if name in fes and _is_nested(c, cluster_codes):
                 nested += int(c.max()) + 1
     rows = RowAccount(read=read, used=int(keep.sum()), dropped=dropped)
-    return EstimationSample(index, fe, unit_codes, time_codes, cluster_codes, n_clusters, nested, fes, rows, n_singletons)
+    return EstimationSample(index, positions, fe, unit_codes, time_codes, cluster_codes, n_clusters, nested, fes, rows, n_singletons)
 
 
 def _is_nested(codes: np.ndarray, cluster_codes: np.ndarray) -> bool:
     """True when every level of ``codes`` lies within a single cluster."""
-    pairs = np.unique(codes.astype(np.int64) * (int(cluster_codes.max()) + 1) + cluster_codes)
-    return pairs.size == int(codes.max()) + 1
+    cluster_of_level = np.empty(int(codes.max()) + 1, dtype=np.int64)
+    cluster_of_level[codes] = cluster_codes  # any one cluster per level; then check all agree
+    return bool(np.array_equal(cluster_of_level[codes], cluster_codes))
 
 
 def fit_twfe(
@@ -247,9 +253,9 @@ def fit_twfe(
             drop_singletons=drop_singletons,
             sheet=sheet,
         )
-    rows = data.loc[sample.index]
-    y_raw = rows[outcome].to_numpy(dtype=float)
-    x_raw = rows[regressors].to_numpy(dtype=float)
+    pos = sample.positions
+    y_raw = _require_numeric(data, outcome, sheet)[pos]
+    x_raw = np.column_stack([_require_numeric(data, r, sheet)[pos] for r in regressors])
     transformed = sample.fe.transform(np.column_stack([y_raw, x_raw]))
     y, x = transformed[:, 0], transformed[:, 1:]
     return fit_transformed(
@@ -259,23 +265,19 @@ def fit_twfe(
 
 
 def _collinear_columns(x: np.ndarray, x_raw: np.ndarray) -> list[int]:
-    """Indices of columns (in order) that add nothing beyond the FE and earlier columns."""
-    dropped: list[int] = []
-    kept: list[np.ndarray] = []
+    """Indices of columns (in order) that add nothing beyond the FE and earlier columns.
+
+    The diagonal of R in x = QR is the norm of each column's part orthogonal to
+    the columns before it; compared with the column's raw spread it tells
+    whether the fixed effects and earlier regressors already explain it.
+    """
+    if x.shape[1] == 0:
+        return []
+    r = np.linalg.qr(x, mode="r")
+    residual_norm = np.abs(np.diag(r))
     raw_scale = np.sqrt(((x_raw - x_raw.mean(axis=0)) ** 2).sum(axis=0))
-    for j in range(x.shape[1]):
-        col = x[:, j].copy()
-        for q in kept:  # Gram-Schmidt twice for numerical safety
-            col -= q * (q @ col)
-        for q in kept:
-            col -= q * (q @ col)
-        norm = float(np.sqrt(col @ col))
-        scale = max(float(raw_scale[j]), float(np.sqrt(x[:, j] @ x[:, j])), 1e-300)
-        if norm <= COLLINEAR_TOL * scale or raw_scale[j] == 0:
-            dropped.append(j)
-        else:
-            kept.append(col / norm)
-    return dropped
+    scale = np.maximum(np.maximum(raw_scale, np.sqrt((x * x).sum(axis=0))), 1e-300)
+    return [j for j in range(x.shape[1]) if raw_scale[j] == 0 or residual_norm[j] <= COLLINEAR_TOL * scale[j]]
 
 
 def fit_transformed(

@@ -71,7 +71,9 @@ class FixedEffectsSample:
         n = int(codes[0].size) if codes else (int(weights.size) if weights is not None else 0)
         balanced = False
         if len(codes) == 2 and weights is None:
-            balanced = n == levels[0] * levels[1] and np.unique(codes[0] * levels[1] + codes[1]).size == n
+            if n == levels[0] * levels[1]:
+                cells = np.bincount(codes[0] * levels[1] + codes[1], minlength=n)
+                balanced = bool(cells.max() == 1)
         w = None if weights is None else np.asarray(weights, dtype=float)
         return cls(codes, levels, w, balanced, n)
 
