@@ -28,7 +28,7 @@ from xlcbec.core.results import estimate_row
 from xlcbec.core.twfe import EstimationSample, SmallSample, VcovType, fit_twfe, prepare_sample
 from xlcbec.errors import InputError
 
-BLOCK = 64  # draws projected together: bounds memory at n * BLOCK floats
+BLOCK = 256  # draws projected together: bounds memory at n * BLOCK floats
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,24 +102,23 @@ class PlaceboDesign:
             self._basis = None
         self._y_resid = y
 
-    def _residualise(self, d: np.ndarray) -> np.ndarray:
-        d = self.sample.fe.transform(d)
-        if self._basis is not None:
-            d = d - self._basis @ (self._basis.T @ d)
-        return d
-
     def coefficients(self, unit_first_treat: np.ndarray) -> np.ndarray:
         """CBEC coefficients for pilot-year assignments (units x draws, NaN = never)."""
         assignments = np.atleast_2d(np.asarray(unit_first_treat, dtype=float).T).T
+        assignments = np.where(np.isnan(assignments), np.inf, assignments)
         out = np.empty(assignments.shape[1])
         for start in range(0, assignments.shape[1], BLOCK):
-            block = assignments[:, start:start + BLOCK]
-            first = block[self.unit_codes]  # rows x draws
-            d = (self.time_values[:, None] >= np.nan_to_num(first, nan=np.inf)).astype(float)
-            d = self._residualise(d)
+            first = assignments[self.unit_codes, start:start + BLOCK]  # rows x draws
+            d = self.sample.fe.transform((self.time_values[:, None] >= first).astype(float))
+            # FWL with the controls: numerator d' M y = d' y_resid (y_resid is already
+            # orthogonal to the controls); denominator d' M d = d'd - |B'd|^2.
+            numerator = d.T @ self._y_resid
             denom = np.einsum("ij,ij->j", d, d)
+            if self._basis is not None:
+                projected = self._basis.T @ d
+                denom = denom - np.einsum("ij,ij->j", projected, projected)
             with np.errstate(invalid="ignore", divide="ignore"):
-                out[start:start + BLOCK] = (d.T @ self._y_resid) / denom
+                out[start:start + BLOCK] = numerator / denom
         return out
 
     def draw(self, reps: int, seed: int) -> np.ndarray:
