@@ -61,3 +61,23 @@ def test_seeded_and_p_value_definition(panel):
 def test_reps_must_be_positive(panel):
     with pytest.raises(InputError, match="placebo_reps"):
         placebo_test(panel, outcome="lemp", unit="countyreal", time="year", reps=0)
+
+
+def test_parallel_and_dask_give_the_same_draws(panel, monkeypatch):
+    """joblib workers and a local Dask cluster return the serial numbers (to rounding: BLAS threads differ)."""
+    serial = placebo_test(panel, outcome="lemp", unit="countyreal", time="year", reps=300, seed=9)
+    workers = placebo_test(panel, outcome="lemp", unit="countyreal", time="year", reps=300, seed=9, n_jobs=2)
+    np.testing.assert_allclose(workers.coefficients, serial.coefficients, rtol=1e-10, atol=1e-15)
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        monkeypatch.setenv("XLCBEC_DASK_SCHEDULER", cluster.scheduler_address)
+        on_dask = placebo_test(panel, outcome="lemp", unit="countyreal", time="year", reps=300, seed=9)
+    np.testing.assert_allclose(on_dask.coefficients, serial.coefficients, rtol=1e-10, atol=1e-15)
+    assert on_dask.p_value == pytest.approx(serial.p_value)
+
+
+def test_unreachable_scheduler_is_a_clear_error(panel, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    monkeypatch.setenv("XLCBEC_DASK_SCHEDULER", "tcp://127.0.0.1:9")
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
+        placebo_test(panel, outcome="lemp", unit="countyreal", time="year", reps=300, seed=9)

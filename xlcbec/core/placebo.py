@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.core.panel import FIRST_TREAT
+from xlcbec.core.parallel import map_blocks
 from xlcbec.core.results import estimate_row
 from xlcbec.core.twfe import EstimationSample, SmallSample, VcovType, fit_twfe, prepare_sample
 from xlcbec.errors import InputError
@@ -140,15 +141,24 @@ def placebo_test(
     fixed_effects: str | Sequence[str] = ("unit", "time"),
     reps: int = 500,
     seed: int = 20240101,
+    n_jobs: int = 1,
+    scheduler: Any = None,
 ) -> PlaceboResult:
-    """Permutation placebo test of the baseline CBEC coefficient."""
+    """Permutation placebo test of the baseline CBEC coefficient.
+
+    Draws are made here (so the numbers do not depend on how they are spread)
+    and their coefficients computed in blocks, in parallel when ``n_jobs`` or a
+    Dask ``scheduler`` says so (:mod:`xlcbec.core.parallel`).
+    """
     if reps < 1:
         raise InputError(f"placebo_reps must be a positive whole number, got {reps}", sheet="Settings",
                          column="Value", fix="write e.g. 500 for 'placebo_reps'")
     design = PlaceboDesign(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                            controls=controls, fixed_effects=fixed_effects)
     actual = float(design.coefficients(design.unit_first_treat)[0])
-    placebo = design.coefficients(design.draw(reps, seed))
+    draws = design.draw(reps, seed)
+    blocks = [draws[:, start:start + BLOCK] for start in range(0, reps, BLOCK)]
+    placebo = np.concatenate(map_blocks(design.coefficients, blocks, n_jobs=n_jobs, scheduler=scheduler))
     finite = placebo[np.isfinite(placebo)]
     p_value = (1 + np.sum(np.abs(finite) >= abs(actual) - 1e-15 * abs(actual))) / (finite.size + 1)
     return PlaceboResult(actual, finite, float(p_value), int(finite.size), int(seed), design.sample.fe.nobs)
