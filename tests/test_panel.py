@@ -139,3 +139,10 @@ def test_core_does_not_import_excel_libraries():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_nullable_integer_pilot_years():
+    df = small_panel()
+    df["pilot_year"] = df["pilot_year"].astype("Int64")
+    d = prepare_panel(df).data
+    assert d.loc[d.city == "B", "CBEC"].sum() == 0 and d.loc[d.city == "A", "CBEC"].sum() == 3

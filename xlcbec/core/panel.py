@@ -56,7 +56,8 @@ def _row_labels(index: pd.Index) -> list[int]:
 
 def _as_periods(values: pd.Series, *, sheet: str | None, column: str, what: str) -> pd.Series:
     """Whole-number periods; text such as '2015年' or 2015.5 is an error naming the cell."""
-    numeric = pd.to_numeric(values, errors="coerce")
+    # float64 even for nullable integer columns (Int64): NaN marks the blanks.
+    numeric = pd.to_numeric(values, errors="coerce").astype("float64")
     bad_text = values.notna() & numeric.isna()
     if bad_text.any():
         first = values[bad_text].iloc[0]
