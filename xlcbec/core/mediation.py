@@ -1,0 +1,399 @@
+"""Mediation: does CBEC work through a mediator M? (METHODS.md section 7, paper eqs. 10-11, Tables 11-13)
+
+Per mediator, three regressions with the baseline's fixed effects and standard
+errors (section 3), all on the same rows (complete in the outcome, the
+mediator, the treatment and the controls), so that the OLS identity
+``c = c' + a*b`` holds exactly:
+
+- step 1 (eq. 10):  ``M = a CBEC + g'X + mu_i + nu_t + e``         -- term ``a``
+- step 2 (eq. 11):  ``y = c' CBEC + b M + g'X + mu_i + nu_t + e``  -- terms ``c_prime``, ``b``
+- total effect:     ``y = c CBEC + g'X + mu_i + nu_t + e``          -- term ``c``
+
+The indirect effect a*b is tested three ways (Sobel, Aroian, Goodman; normal
+p-values; :mod:`xlcbec.core.sobel`) and by a cluster bootstrap percentile
+interval: ``bootstrap_reps`` replicates resample clusters (the standard-error
+cluster when units are nested in it, else units) with replacement, a unit
+drawn twice entering as two distinct units with their own fixed effects (as
+Stata's ``bootstrap, cluster() idcluster()``; see
+:mod:`xlcbec.core.cluster_bootstrap`), and re-estimate a and b.  The
+interval is the (alpha/2, 1 - alpha/2) quantiles of the replicate a*b values
+(numpy's default linear interpolation); a replicate in which a or b is not
+identified (e.g. no treated unit drawn) is left out and counted in the note.
+Proportion mediated = a*b / c.
+
+A mediator column that is absent (or is the outcome, the treatment or a
+control) is skipped with the reason in ``skipped``, not an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlcbec.core.cluster_bootstrap import ClusterResampler
+from xlcbec.core.panel import TREATMENT
+from xlcbec.core.results import RegressionResult, estimate_row
+from xlcbec.core.sobel import SobelResult, indirect_effect_tests
+from xlcbec.core.twfe import COLLINEAR_TOL, EstimationSample, SmallSample, VcovType, fit_twfe, prepare_sample
+from xlcbec.core.within import FixedEffectsSample
+from xlcbec.errors import EstimationError, SettingsError
+
+DEFAULT_BOOTSTRAP_REPS = 200
+DEFAULT_SEED = 20240101
+# Singular values below this share of the largest (unit-length columns) count as zero in a replicate.
+_RANK_RCOND = 1e-10
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapInterval:
+    """Cluster-bootstrap percentile interval of the indirect effect a*b.
+
+    ``draws`` has one a*b per replicate in replicate order, NaN where the
+    replicate could not identify a or b (counted in ``failed`` and the note).
+    ``std_error`` is the standard deviation of the successful draws (ddof 1).
+    """
+
+    estimate: float
+    low: float
+    high: float
+    std_error: float
+    level: float
+    reps: int
+    failed: int
+    seed: int
+    resampled: str  # the column whose values were resampled
+    n_clusters: int
+    draws: np.ndarray
+    note: str
+
+    @property
+    def successful(self) -> int:
+        return self.reps - self.failed
+
+
+@dataclass(frozen=True, eq=False)
+class MediatorResult:
+    """The mediation steps of one mediator, the indirect-effect tests and the bootstrap interval."""
+
+    mediator: str
+    treatment: str
+    step1: RegressionResult  # mediator ~ treatment + controls
+    step2: RegressionResult  # outcome ~ treatment + mediator + controls
+    total: RegressionResult  # outcome ~ treatment + controls
+    tests: SobelResult
+    bootstrap: BootstrapInterval | None
+    level: float = 0.95
+    notes: tuple[str, ...] = ()
+
+    @property
+    def a(self) -> float:
+        return float(self.step1.params[self.treatment])
+
+    @property
+    def b(self) -> float:
+        return float(self.step2.params[self.mediator])
+
+    @property
+    def c_prime(self) -> float:
+        return float(self.step2.params[self.treatment])
+
+    @property
+    def c(self) -> float:
+        return float(self.total.params[self.treatment])
+
+    @property
+    def indirect(self) -> float:
+        return self.a * self.b
+
+    @property
+    def proportion_mediated(self) -> float:
+        return self.indirect / self.c if self.c != 0 else float("nan")
+
+    @property
+    def nobs(self) -> int:
+        return self.step2.nobs
+
+    def to_estimates(self) -> list[dict[str, Any]]:
+        model = self.mediator
+        rows: list[dict[str, Any]] = []
+        steps = (
+            ("a", self.step1, self.treatment, f"step 1: {self.mediator} on {self.treatment}"),
+            ("b", self.step2, self.mediator, f"step 2: {self.step2.outcome} on {self.treatment} and {self.mediator}"),
+            ("c_prime", self.step2, self.treatment, "step 2: direct effect"),
+            ("c", self.total, self.treatment, "total effect (same rows)"),
+        )
+        for term, result, coef, note in steps:
+            for row in result.to_estimates("mediation", model, terms=[coef], note="; ".join((note, *result.warnings))):
+                rows.append({**row, "term": term})
+        rows += self.tests.to_estimates(model, nobs=self.nobs, level=self.level)
+        boot = self.bootstrap
+        if boot is not None:
+            rows.append(estimate_row("mediation", model, "indirect_boot", self.indirect, std_error=boot.std_error,
+                                     ci_low=boot.low, ci_high=boot.high, nobs=self.nobs, note=boot.note))
+        share = self.proportion_mediated
+        note = "a*b / c"
+        if not np.isfinite(share):
+            note += "; undefined because the total effect c is 0"
+        elif not 0 <= share <= 1:
+            note += "; outside [0, 1] because the direct and indirect effects have opposite signs"
+        rows.append(estimate_row("mediation", model, "proportion_mediated", share, nobs=self.nobs, note=note))
+        return rows
+
+
+@dataclass(frozen=True, eq=False)
+class MediationResult:
+    """Per mediator (in the order given) a :class:`MediatorResult`; ``skipped`` maps the rest to the reason."""
+
+    mediators: Mapping[str, MediatorResult]
+    skipped: Mapping[str, str]
+    outcome: str
+    treatment: str
+    controls: tuple[str, ...]
+    bootstrap_reps: int
+    seed: int
+    notes: tuple[str, ...] = ()
+
+    def __getitem__(self, mediator: str) -> MediatorResult:
+        return self.mediators[mediator]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per mediator: a, b, c', c, a*b, the three z's, the bootstrap interval, the share mediated."""
+        records = []
+        for name, res in self.mediators.items():
+            boot = res.bootstrap
+            records.append({
+                "a": res.a, "se_a": float(res.step1.std_errors[res.treatment]),
+                "b": res.b, "se_b": float(res.step2.std_errors[name]),
+                "c_prime": res.c_prime, "c": res.c, "indirect": res.indirect,
+                "sobel_z": res.tests.sobel_z, "sobel_p": res.tests.sobel_p,
+                "aroian_z": res.tests.aroian_z, "goodman_z": res.tests.goodman_z,
+                "boot_low": boot.low if boot else np.nan, "boot_high": boot.high if boot else np.nan,
+                "proportion_mediated": res.proportion_mediated, "nobs": res.nobs,
+            })
+        return pd.DataFrame(records, index=pd.Index(list(self.mediators), name="mediator"))
+
+    def to_estimates(self) -> list[dict[str, Any]]:
+        """Estimates rows ``mediation / <mediator> / a, b, c_prime, c, indirect_*, proportion_mediated``."""
+        rows: list[dict[str, Any]] = []
+        for res in self.mediators.values():
+            rows += res.to_estimates()
+        return rows
+
+    def __str__(self) -> str:
+        lines = [f"Mediation of the {self.treatment} effect on {self.outcome}",
+                 self.table.to_string(float_format=lambda v: f"{v:.6f}")]
+        lines += [f"Skipped {k}: {v}" for k, v in self.skipped.items()]
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def mediation(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    mediators: Sequence[str],
+    unit: str,
+    time: str,
+    treatment: str = TREATMENT,
+    controls: Sequence[str] = (),
+    fixed_effects: str | Sequence[str] = ("unit", "time"),
+    cluster: str | None = None,
+    vcov: VcovType = "cluster",
+    small_sample: SmallSample = "stata",
+    bootstrap_reps: int = DEFAULT_BOOTSTRAP_REPS,
+    seed: int = DEFAULT_SEED,
+    level: float = 0.95,
+    sheet: str | None = None,
+) -> MediationResult:
+    """Run the mediation steps, the Sobel-family tests and the cluster bootstrap for each mediator."""
+    reps = _check_reps(bootstrap_reps)
+    seed = _check_seed(seed)
+    if not 0.0 < float(level) < 1.0:
+        raise SettingsError(f"the confidence level must be between 0 and 1, found {level!r}", fix="use 0.95")
+    if isinstance(mediators, str):
+        mediators = [m.strip() for m in mediators.split(",") if m.strip()]
+    controls = list(dict.fromkeys(controls))
+    if vcov == "cluster" and cluster is None:
+        cluster = unit
+    if not data.index.is_unique:  # rows are addressed by label below; spreadsheet row labels are unique
+        data = data.reset_index(drop=True)
+    results: dict[str, MediatorResult] = {}
+    skipped: dict[str, str] = {}
+    notes: list[str] = []
+    if not mediators:
+        notes.append("no mediators named: mediation not run")
+    for mediator in dict.fromkeys(mediators):
+        reason = _unusable(mediator, data, outcome=outcome, treatment=treatment, controls=controls)
+        if reason:
+            skipped[mediator] = reason
+            notes.append(f"mediator {mediator!r} skipped: {reason}")
+            continue
+        try:
+            results[mediator] = _one_mediator(
+                data, outcome=outcome, mediator=mediator, unit=unit, time=time, treatment=treatment,
+                controls=controls, fixed_effects=fixed_effects, cluster=cluster, vcov=vcov,
+                small_sample=small_sample, reps=reps, seed=seed, level=float(level), sheet=sheet,
+            )
+        except EstimationError as err:
+            skipped[mediator] = str(err)
+            notes.append(f"mediator {mediator!r} skipped: {err}")
+    return MediationResult(MappingProxyType(results), MappingProxyType(skipped), outcome, treatment, tuple(controls),
+                           reps, seed, tuple(notes))
+
+
+def _unusable(mediator: str, data: pd.DataFrame, *, outcome: str, treatment: str, controls: Sequence[str]) -> str:
+    if mediator not in data.columns:
+        return f"no column {mediator!r} in the data (add it, or remove it from Settings 'mediators')"
+    if mediator == outcome:
+        return "it is the outcome"
+    if mediator == treatment:
+        return "it is the treatment"
+    if mediator in controls:
+        return "it is also a control variable (a mediator must not be controlled for)"
+    return ""
+
+
+def _one_mediator(
+    data: pd.DataFrame, *, outcome: str, mediator: str, unit: str, time: str, treatment: str,
+    controls: Sequence[str], fixed_effects: str | Sequence[str], cluster: str | None, vcov: VcovType,
+    small_sample: SmallSample, reps: int, seed: int, level: float, sheet: str | None,
+) -> MediatorResult:
+    sample = prepare_sample(
+        data, columns=[outcome, mediator, treatment, *controls], unit=unit, time=time, fixed_effects=fixed_effects,
+        cluster=cluster if vcov == "cluster" else None, sheet=sheet,
+    )
+    options: dict[str, Any] = dict(unit=unit, time=time, fixed_effects=fixed_effects, cluster=cluster, vcov=vcov,
+                                   small_sample=small_sample, treatment=treatment, sample=sample, sheet=sheet)
+    step1 = fit_twfe(data, outcome=mediator, regressors=[treatment, *controls], **options)
+    step2 = fit_twfe(data, outcome=outcome, regressors=[treatment, mediator, *controls], **options)
+    total = fit_twfe(data, outcome=outcome, regressors=[treatment, *controls], **options)
+    if mediator not in step2.params.index:
+        raise EstimationError(f"the mediator {mediator!r} has no variation left after the fixed effects and controls",
+                              fix="check the mediator's values, or drop it from Settings 'mediators'")
+    a, b = float(step1.params[treatment]), float(step2.params[mediator])
+    tests = indirect_effect_tests(a, float(step1.std_errors[treatment]), b, float(step2.std_errors[mediator]))
+    notes: list[str] = []
+    if sample.rows.dropped:
+        notes.append(f"{mediator}: {sample.rows.describe()}")
+    boot = None
+    if reps:
+        boot = _bootstrap(
+            data, sample, outcome=outcome, mediator=mediator, treatment=treatment,
+            step1_controls=[c for c in step1.params.index if c != treatment],
+            step2_controls=[c for c in step2.params.index if c not in (treatment, mediator)],
+            unit=unit, cluster=cluster if vcov == "cluster" else None, reps=reps, seed=seed, level=level,
+            estimate=a * b,
+        )
+    else:
+        notes.append("bootstrap not run (bootstrap_reps = 0)")
+    return MediatorResult(mediator, treatment, step1, step2, total, tests, boot, level, tuple(notes))
+
+
+def _bootstrap(
+    data: pd.DataFrame, sample: EstimationSample, *, outcome: str, mediator: str, treatment: str,
+    step1_controls: Sequence[str], step2_controls: Sequence[str], unit: str, cluster: str | None,
+    reps: int, seed: int, level: float, estimate: float,
+) -> BootstrapInterval:
+    controls = list(dict.fromkeys([*step1_controls, *step2_controls]))
+    columns = [mediator, outcome, treatment, *controls]  # positions 0, 1, 2, 3...
+    matrix = data.loc[sample.index, columns].to_numpy(dtype=float)
+    design1 = [2, *(3 + controls.index(c) for c in step1_controls)]  # a: coefficient 0
+    design2 = [2, 0, *(3 + controls.index(c) for c in step2_controls)]  # b: coefficient 1
+    note_parts: list[str] = []
+    cluster_codes = sample.cluster_codes
+    if cluster is not None and cluster_codes is not None and _nested(sample.unit_codes, cluster_codes):
+        resample_codes, resampled = cluster_codes, cluster
+    else:
+        resample_codes, resampled = sample.unit_codes, unit
+        if cluster is not None:
+            note_parts.append(f"units resampled because {unit!r} is not nested in the clusters {cluster!r}")
+    resampler = ClusterResampler.build(resample_codes, sample.unit_codes, sample.time_codes)
+    draws = np.full(reps, np.nan)
+    for rep in resampler.draws(reps, seed):
+        codes = [c for name, c in (("unit", rep.unit_codes), ("time", rep.time_codes)) if name in sample.fixed_effects]
+        fe = (FixedEffectsSample.build(codes) if codes
+              else FixedEffectsSample((), (), None, False, int(rep.rows.size)))
+        raw = matrix[rep.rows]
+        z = fe.transform(raw)
+        raw_scale = np.sqrt(((raw - raw.mean(axis=0)) ** 2).sum(axis=0))
+        a = _identified_coefficient(z[:, design1], z[:, 0], 0, raw_scale[design1])
+        b = _identified_coefficient(z[:, design2], z[:, 1], 1, raw_scale[design2])
+        draws[rep.index] = a * b
+    ok = draws[np.isfinite(draws)]
+    failed = reps - ok.size
+    alpha = 1.0 - level
+    if ok.size >= 2:
+        low, high = (float(q) for q in np.quantile(ok, [alpha / 2, 1 - alpha / 2]))
+        se = float(np.std(ok, ddof=1))
+    else:
+        low = high = se = float("nan")
+        note_parts.append("interval not computed: fewer than 2 replicates identified a and b")
+    if failed:
+        note_parts.append(f"{failed} of {reps} replicates left out (a or b not identified, e.g. no treated unit drawn)")
+    draws.setflags(write=False)
+    note = "; ".join([
+        f"cluster bootstrap by {resampled} ({resampler.n_clusters} clusters, copies as distinct units), "
+        f"{reps} replicates, seed {seed}, percentile {level:.0%} CI",
+        *note_parts,
+    ])
+    return BootstrapInterval(estimate, low, high, se, level, reps, failed, seed, resampled, resampler.n_clusters,
+                             draws, note)
+
+
+def _identified_coefficient(x: np.ndarray, y: np.ndarray, j: int, raw_scale: np.ndarray) -> float:
+    """OLS coefficient j of y on x, or NaN when column j is not identified.
+
+    A column whose within variation is below ``COLLINEAR_TOL`` of its raw
+    variation (``raw_scale``) has been absorbed by the fixed effects, as in
+    :func:`xlcbec.core.twfe.fit_twfe`; it is zeroed.  Columns are then scaled
+    to unit length so the rank decision does not depend on units of
+    measurement.  When another column is collinear (a control without
+    variation in this replicate) the minimum-norm solution still gives the
+    unique value of an identified coefficient.
+    """
+    norms = np.sqrt((x * x).sum(axis=0))
+    absorbed = norms <= COLLINEAR_TOL * np.maximum(raw_scale, 1e-300)
+    if absorbed[j]:
+        return float("nan")
+    scale = np.where(absorbed, 1.0, norms)
+    xs = np.where(absorbed, 0.0, x / scale)
+    coef, _, rank, _ = np.linalg.lstsq(xs, y, rcond=_RANK_RCOND)
+    if rank < xs.shape[1]:
+        rest = np.delete(xs, j, axis=1)
+        rest_rank = np.linalg.matrix_rank(rest, tol=_RANK_RCOND * np.linalg.norm(rest, 2)) if rest.size else 0
+        if rest_rank == rank:
+            return float("nan")
+    return float(coef[j] / scale[j])
+
+
+def _nested(unit_codes: np.ndarray, cluster_codes: np.ndarray) -> bool:
+    """True when every unit lies within a single cluster."""
+    pairs = pd.DataFrame({"u": unit_codes, "c": cluster_codes}).drop_duplicates()
+    return bool(pairs["u"].is_unique)
+
+
+def _check_reps(reps: object) -> int:
+    return _whole_number(reps, "bootstrap_reps", "use 200 (or 0 to skip the bootstrap)")
+
+
+def _check_seed(seed: object) -> int:
+    return _whole_number(seed, "seed", "use any whole number such as 20240101")
+
+
+def _whole_number(value: object, key: str, fix: str) -> int:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not np.isfinite(number) or number < 0 or number != int(number):
+        raise SettingsError(f"{key} must be a whole number, 0 or more, found {value!r}", sheet="Settings",
+                            column=key, fix=fix)
+    return int(number)
