@@ -40,6 +40,7 @@ class FakeHost:
         self.written: list[Any] = []
         self.opened: list[Path] = []
         self.imported: list[str] = []
+        self.flushed = 0
 
     # SheetSource over the fake workbook
     def sheet_names(self) -> list[str]:
@@ -48,11 +49,11 @@ class FakeHost:
     def read_values(self, sheet: str) -> list[list[Any]]:
         return self.sheets[sheet]
 
-    def source(self) -> FakeHost:
+    def backend(self) -> FakeHost:
         return self
 
-    def write(self, report: Any) -> None:
-        self.written.append(report)
+    def flush(self) -> None:
+        self.flushed += 1
 
     def message(self, text: str, *, critical: bool = False) -> None:
         self.messages.append((text, critical))
@@ -81,7 +82,11 @@ def pipeline(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
         progress("baseline", 1, 1)
         return "report"
 
+    def write_report(backend: FakeHost, report: Any) -> None:
+        backend.written.append(report)
+
     monkeypatch.setattr(jobs, "run_inputs", run_inputs)
+    monkeypatch.setattr(jobs, "write_report", write_report, raising=False)
     return calls
 
 
@@ -178,6 +183,7 @@ def test_analysis_button_runs_only_its_analyses(tag: str, pipeline: list[tuple[A
     ribbon.dispatch(tag, host=host)
     assert pipeline == [(("inputs of", host), ribbon.ACTIONS[tag].analyses)]
     assert host.written == ["report"]
+    assert host.flushed == 1, "the written sheets are brought into the workbook"
     assert host.messages == []
     assert host.statuses[-1] is None, "the status bar is given back to Excel"
     assert "xlcbec: baseline (1/1) ..." in host.statuses
@@ -326,3 +332,14 @@ def test_importing_the_ribbon_imports_neither_excel_nor_the_pipeline() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_a_missing_result_writer_is_a_clear_message(monkeypatch: pytest.MonkeyPatch, pipeline: list[Any]) -> None:
+    import xlcbec.jobs as jobs
+
+    monkeypatch.delattr(jobs, "write_report", raising=False)
+    host = FakeHost()
+    ribbon.dispatch("baseline", host=host)
+    (text, critical), = host.messages
+    assert text.startswith("#XLCBEC: this version of xlcbec cannot write results") and critical
+    assert host.flushed == 0 and host.statuses[-1] is None

@@ -10,15 +10,19 @@ never evaluated, so a tampered ribbon can at most pick one of these actions.
 :func:`main` is the fallback without the ribbon (VBA ``RunMain``): it runs the
 analyses selected on the Settings sheet, like *Refresh all*.
 
-The actions reach Excel only through a :class:`Host` (the calling workbook's
-values, writing results, message box, status bar), so they run in tests
-without Excel; :class:`XlwingsHost` is the one for a call from Excel.  The
-pipeline (:mod:`xlcbec.jobs`, :mod:`xlcbec.book.reading`) is imported inside
-the actions, so importing this module needs neither Excel nor the estimation stack.
+The actions reach Excel only through a :class:`Host` (the calling workbook as
+a :class:`~xlcbec.book.backend.WorkbookBackend`, message box, status bar), so
+they run in tests without Excel; :class:`XlwingsHost` is the one for a call
+from Excel.  The pipeline (:mod:`xlcbec.jobs`, :mod:`xlcbec.book.reading`) is
+imported inside the actions, so importing this module needs neither Excel nor
+the estimation stack.
 
-A run: ``inputs_from_source(host.source())`` -> ``jobs.run_inputs(inputs,
-only=...)`` -> ``host.write(report)``.  ``only=None`` means the selection on
-the Settings sheet (key ``analyses``).
+A run: ``inputs_from_source(backend)`` -> ``jobs.run_inputs(inputs, only=...)``
+-> ``jobs.write_report(backend, report)`` -> ``backend.flush()`` when the
+backend has one (the live backend brings the written result sheets into the
+workbook there).  ``only=None`` means the selection on the Settings sheet (key
+``analyses``).  ``jobs.write_report`` (results -> result sheets through a
+backend) is the one step of this chain that :mod:`xlcbec.jobs` has yet to provide.
 """
 
 from __future__ import annotations
@@ -39,8 +43,7 @@ from xlcbec.errors import InputError, InputErrors, XlcbecError
 if TYPE_CHECKING:
     import xlwings
 
-    from xlcbec.book.reading import SheetSource
-    from xlcbec.jobs import RunReport
+    from xlcbec.book.backend import WorkbookBackend
 
 MESSAGE_PREFIX: Final = "#XLCBEC: "
 UDF_MODULE: Final = "xlcbec.excel.udfs"
@@ -53,12 +56,8 @@ Language = Literal["en", "zh"]
 class Host(Protocol):
     """What the ribbon actions need from Excel."""
 
-    def source(self) -> SheetSource:
-        """The calling workbook's sheets, read in bulk (see :class:`xlcbec.book.reading.SheetSource`)."""
-        ...
-
-    def write(self, report: RunReport) -> None:
-        """Write the result sheets of ``report`` into the calling workbook."""
+    def backend(self) -> WorkbookBackend:
+        """The calling workbook: its input sheets are read, its result sheets written."""
         ...
 
     def message(self, text: str, *, critical: bool = False) -> None:
@@ -111,10 +110,20 @@ def _run_analyses(host: Host, only: tuple[str, ...] | None, label: str) -> None:
 
     host.status(f"xlcbec: {label}: reading the input sheets ...")
     try:
-        inputs = inputs_from_source(host.source())
+        backend = host.backend()
+        inputs = inputs_from_source(backend)
         report = jobs.run_inputs(inputs, only=only, progress=progress)
         host.status("xlcbec: writing the result sheets ...")
-        host.write(report)
+        write_report = getattr(jobs, "write_report", None)
+        if write_report is None:
+            raise XlcbecError(
+                "this version of xlcbec cannot write results into a workbook yet (xlcbec.jobs.write_report is missing); "
+                "use `xlcbec refresh BOOK` and open the results file"
+            )
+        write_report(backend, report)
+        flush = getattr(backend, "flush", None)
+        if callable(flush):
+            flush()
     finally:
         host.status(None)
 
@@ -129,7 +138,7 @@ def _check(host: Host) -> None:
     host.status("xlcbec: checking the input sheets ...")
     problems: list[InputError] = []
     try:
-        inputs_from_source(host.source(), collect_errors=True)
+        inputs_from_source(host.backend(), collect_errors=True)
     except (InputError, InputErrors) as found:
         problems = list(iter_problems(found))
     finally:
@@ -270,16 +279,11 @@ class XlwingsHost:
 
         self._xw_book = book if book is not None else xw.Book.caller()
 
-    def source(self) -> SheetSource:
-        from xlcbec.book.xlwings_backend import XlwingsSource
+    def backend(self) -> WorkbookBackend:
+        from xlcbec.book.xlwings_backend import XlwingsBackend
 
-        source: SheetSource = XlwingsSource(self._xw_book)
-        return source
-
-    def write(self, report: RunReport) -> None:
-        from xlcbec.book.xlwings_backend import write_report
-
-        write_report(self._xw_book, report)
+        backend: WorkbookBackend = XlwingsBackend(self._xw_book)
+        return backend
 
     def message(self, text: str, *, critical: bool = False) -> None:
         self._xw_book.app.alert(text, title="xlcbec", mode="critical" if critical else "info")
