@@ -1,0 +1,362 @@
+"""PSM-DID (METHODS.md section 5; the paper's eq. 9, Tables 5-6 and Figure 2).
+
+The steps a Stata user runs, in one call:
+
+1. ``psmatch2 CBEC covariates, outcome(y) kernel kerneltype(epan) bwidth(h) common``
+   on the unit-year rows: probit (or logit) score, matching, ATT and its SE
+   (:mod:`xlcbec.core.pscore`, :mod:`xlcbec.core.matching`);
+2. ``bootstrap r(att), reps(R) seed(S) cluster(unit): psmatch2 ...``
+   (:mod:`xlcbec.core.psm_bootstrap`);
+3. ``pstest covariates, both`` (:mod:`xlcbec.core.balance`);
+4. the score densities of Figure 2 (:mod:`xlcbec.core.kdensity`);
+5. the baseline two-way fixed-effects DID re-estimated on the matched sample,
+   (a) weighted by ``_weight`` (rows without a weight left out) and
+   (b) unweighted on the rows with ``_support == 1`` (:func:`xlcbec.core.twfe.fit_twfe`).
+
+The sample is the rows with the treatment, every covariate and the outcome
+(psmatch2 leaves rows with a missing outcome out before estimating the score);
+the rows left out are counted in ``rows``.  With a single period (a cross-
+section) steps 1-4 run and the DID is not applicable (noted in ``warnings``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from xlcbec.core.balance import BalanceResult, pstest
+from xlcbec.core.kdensity import ScoreDensities, score_densities
+from xlcbec.core.matching import DEFAULT_BANDWIDTH, Matching, check_method, check_options, match_scores
+from xlcbec.core.pscore import (
+    ScoreModel,
+    ScoreModelName,
+    check_model,
+    fit_score_arrays,
+    numeric_values,
+    require_columns,
+    treatment_values,
+)
+from xlcbec.core.psm_bootstrap import BootstrapATT, bootstrap_att
+from xlcbec.core.results import RegressionResult, RowAccount, estimate_row
+from xlcbec.core.twfe import fit_twfe
+from xlcbec.errors import EstimationError, InputError, NotApplicableError, SettingsError, XlcbecWarning
+
+DEFAULT_SEED = 20240101
+DEFAULT_REPS = 200
+_Z975 = float(stats.norm.ppf(0.975))
+
+
+@dataclass(frozen=True, eq=False)
+class PSMResult:
+    """Everything PSM-DID produces, labelled and read-only.
+
+    ``score``: the propensity-score model; ``matching``: psmatch2's support,
+    weights, ATT and analytical SE; ``bootstrap``: the bootstrap SE (None when
+    ``bootstrap_reps = 0``); ``balance``: pstest's table; ``densities``: the
+    Figure 2 curves; ``did_weighted``/``did_support``: the TWFE DID on the
+    matched sample (None when not applicable; ``warnings`` says why);
+    ``rows``: rows read/used/dropped; ``settings``: the options used.
+    """
+
+    treatment: str
+    outcome: str
+    covariates: tuple[str, ...]
+    controls: tuple[str, ...]
+    settings: dict[str, Any]
+    score: ScoreModel
+    matching: Matching
+    bootstrap: BootstrapATT | None
+    balance: BalanceResult
+    densities: ScoreDensities
+    did_weighted: RegressionResult | None
+    did_support: RegressionResult | None
+    rows: RowAccount
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def att(self) -> float:
+        return float(self.matching.att) if self.matching.att is not None else math.nan
+
+    @property
+    def se(self) -> float:
+        """psmatch2's analytical SE of the ATT."""
+        return float(self.matching.se) if self.matching.se is not None else math.nan
+
+    @property
+    def variables(self) -> pd.DataFrame:
+        """psmatch2's generated variables by data row: _pscore, _treated, _support, _weight, _<outcome>."""
+        m = self.matching
+        frame = pd.concat([self.score.scores.rename("_pscore"), m.treated.astype(int), m.support.astype(int), m.weight], axis=1)
+        if m.matched_outcome is not None:
+            frame[m.matched_outcome.name] = m.matched_outcome
+        return frame
+
+    @property
+    def model_name(self) -> str:
+        return "nearest" if self.matching.method == "nearest" else "kernel"
+
+    def to_estimates(self) -> list[dict[str, Any]]:
+        """Rows for the Estimates sheet: psm_att/<kernel|nearest>/ATT, psm_did/weighted|support/<treatment>."""
+        m = self.matching
+        t = self.att / self.se if self.se and math.isfinite(self.se) else math.nan
+        note = self.bootstrap.describe() if self.bootstrap is not None else "bootstrap SE not computed (bootstrap_reps = 0)"
+        note += (
+            f"; std_error = psmatch2 SE (ignores that the score is estimated), p from N(0,1); {m.describe()}; "
+            f"treated on support {m.n_treated_on} of {m.n_treated_on + m.n_treated_off}, "
+            f"untreated matched {m.n_control_matched} of {m.n_control_on + m.n_control_off}"
+        )
+        rows = [
+            estimate_row(
+                "psm_att",
+                self.model_name,
+                "ATT",
+                self.att,
+                std_error=self.se,
+                statistic=t,
+                p_value=float(2 * stats.norm.sf(abs(t))) if math.isfinite(t) else None,
+                ci_low=self.att - _Z975 * self.se,
+                ci_high=self.att + _Z975 * self.se,
+                nobs=self.rows.used,
+                note=note,
+            )
+        ]
+        for model, fit, what in (
+            ("weighted", self.did_weighted, "weighted by the matching weights"),
+            ("support", self.did_support, "unweighted, rows on the common support"),
+        ):
+            if fit is not None:
+                rows += fit.to_estimates("psm_did", model, terms=[self.treatment], note=f"TWFE DID on the matched sample, {what}")
+        return rows
+
+    def __str__(self) -> str:
+        m = self.matching
+        lines = [
+            f"PSM on {self.rows.describe()}: {m.describe()}",
+            f"ATT on {self.outcome} = {self.att:.6f}  psmatch2 SE = {self.se:.6f}"
+            + (f"  {self.bootstrap.describe()}" if self.bootstrap else ""),
+            m.support_table.to_string(),
+        ]
+        for label, fit in (("weighted", self.did_weighted), ("support", self.did_support)):
+            if fit is not None:
+                lines.append(f"PSM-DID ({label}): {self.treatment} = {fit.params[self.treatment]:.6f} "
+                             f"(SE {fit.std_errors[self.treatment]:.6f}, N = {fit.nobs})")
+        lines += list(self.warnings)
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise SettingsError(
+            f"'{name}' must be a whole number of at least {minimum}, found {value!r}",
+            sheet="Settings",
+            fix=f"write a whole number such as {max(minimum, 1)} in the Value of '{name}'",
+        )
+    return int(value)
+
+
+def _fresh_column(data: pd.DataFrame, base: str) -> str:
+    name = base
+    while name in data.columns:
+        name = "_" + name
+    return name
+
+
+def psm_did(
+    data: pd.DataFrame,
+    *,
+    treatment: str = "CBEC",
+    covariates: Sequence[str],
+    outcome: str,
+    unit: str | None,
+    time: str | None,
+    controls: Sequence[str] | None = None,
+    model: ScoreModelName = "probit",
+    kernel: str = "epanechnikov",
+    bandwidth: float = DEFAULT_BANDWIDTH,
+    common_support: bool = True,
+    k: int = 1,
+    caliper: float | None = None,
+    bootstrap_reps: int = DEFAULT_REPS,
+    seed: int = DEFAULT_SEED,
+    cluster: str | None = None,
+    density_points: int = 100,
+    sheet: str | None = None,
+) -> PSMResult:
+    """Propensity-score matching with psmatch2/pstest semantics, then the DID on the matched sample.
+
+    ``data`` has one row per unit-period, indexed by spreadsheet row.
+    ``covariates`` enter the score model; ``controls`` (default: the
+    covariates) enter the DID with the treatment.  ``unit`` is the bootstrap's
+    resampling unit and the DID's unit effect and default cluster; with
+    ``unit=None`` rows are resampled.  ``time=None`` or a single period: no DID.
+    """
+    model = check_model(model)
+    method = check_method(kernel)
+    check_options(method, bandwidth, k, caliper)
+    bootstrap_reps = _check_int(bootstrap_reps, "bootstrap_reps", 0)
+    if bootstrap_reps == 1:
+        raise SettingsError("'bootstrap_reps' must be 0 (no bootstrap) or at least 2, found 1", sheet="Settings",
+                            fix="write 200 (the default) or 0")
+    seed = _check_int(seed, "seed", 0)
+    covariates = list(dict.fromkeys(str(c) for c in covariates))
+    if not covariates:
+        raise SettingsError("the propensity score needs at least one covariate (psm_covariates is empty)",
+                            sheet="Settings", fix="list covariates in 'psm_covariates' (default: the controls)")
+    controls = covariates if controls is None else list(dict.fromkeys(str(c) for c in controls))
+    controls = [c for c in controls if c != treatment]
+    if treatment in covariates:
+        raise SettingsError(f"the treatment '{treatment}' cannot also be a covariate of its own propensity score",
+                            sheet="Settings", fix=f"remove '{treatment}' from psm_covariates")
+    if not data.index.is_unique:
+        raise ValueError("psm_did: the data's index (row labels) must be unique")
+    needed = [treatment, *covariates, outcome] + [c for c in (unit, time) if c]
+    require_columns(data, list(dict.fromkeys(needed)), sheet=sheet)
+    require_columns(data, controls, sheet=sheet, role="control")
+
+    caught: list[str] = []
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        result = _run(data, treatment=treatment, covariates=covariates, outcome=outcome, unit=unit, time=time,
+                      controls=controls, model=model, method=method, bandwidth=bandwidth,
+                      common_support=common_support, k=k, caliper=caliper, reps=bootstrap_reps, seed=seed,
+                      cluster=cluster, density_points=density_points, sheet=sheet, notes=caught)
+    for record in records:  # pass them on, and keep their text for the Log
+        warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+        text = str(record.message)
+        if text not in caught:
+            caught.append(text)
+    return _with_warnings(result, caught)
+
+
+def _with_warnings(result: PSMResult, notes: list[str]) -> PSMResult:
+    return replace(result, warnings=tuple(notes))
+
+
+def _run(
+    data: pd.DataFrame,
+    *,
+    treatment: str,
+    covariates: list[str],
+    outcome: str,
+    unit: str | None,
+    time: str | None,
+    controls: list[str],
+    model: ScoreModelName,
+    method: Any,
+    bandwidth: float,
+    common_support: bool,
+    k: int,
+    caliper: float | None,
+    reps: int,
+    seed: int,
+    cluster: str | None,
+    density_points: int,
+    sheet: str | None,
+    notes: list[str],
+) -> PSMResult:
+    d = treatment_values(data, treatment, sheet=sheet)
+    x = np.column_stack([numeric_values(data, c, sheet) for c in covariates])
+    y = numeric_values(data, outcome, sheet)
+    complete = ~np.isnan(d) & ~np.isnan(x).any(axis=1) & ~np.isnan(y)
+    if unit:
+        complete &= data[unit].notna().to_numpy()
+    read = len(data)
+    dropped = {"missing treatment, covariate or outcome": int(read - complete.sum())} if complete.sum() < read else {}
+    if complete.sum() == 0:
+        raise InputError(
+            "no row has the treatment, all covariates and the outcome",
+            sheet=sheet,
+            fix=f"fill in {treatment}, {outcome} and the covariates {', '.join(covariates)}",
+        )
+    index = data.index[complete]
+    d, x, y = d[complete], x[complete], y[complete]
+    treated = pd.Series(d == 1, index=index, name="_treated")
+
+    score = fit_score_arrays(d, x, covariates, model=model, index=index, treatment=treatment)
+    used = list(score.covariates)
+    matching = match_scores(
+        score.scores, treated, pd.Series(y, index=index, name=outcome),
+        kernel=method, bandwidth=bandwidth, common_support=common_support, k=k, caliper=caliper,
+    )
+    cov_frame = pd.DataFrame(x[:, [covariates.index(c) for c in used]], index=index, columns=used)
+    balance = pstest(cov_frame, treated, matching.support, matching.weight)
+    notes.extend(balance.warnings)
+    densities = score_densities(score.scores, treated, matching.weight, points=density_points)
+
+    boot = None
+    if reps:
+        codes = pd.factorize(data.loc[index, unit])[0] if unit else np.arange(index.size)
+        design = np.column_stack([x[:, [covariates.index(c) for c in used]], np.ones(index.size)])
+        boot = bootstrap_att(
+            y, treated.to_numpy(), design, codes, model=model, start=score.params.to_numpy(), method=method,
+            bandwidth=bandwidth, common_support=common_support, k=k, caliper=caliper, reps=reps, seed=seed,
+        )
+        if boot.failed:
+            notes.append(boot.describe())
+
+    did_weighted = did_support = None
+    if time is None or unit is None:
+        notes.append("PSM-DID not estimated: it needs unit and time columns (only the matching results are reported)")
+    elif data.loc[index, time].nunique() < 2:
+        notes.append("PSM-DID not estimated: the data have a single period (a cross-section), so only the matching "
+                     "results are reported")
+    else:
+        did_weighted, did_support = _did(data.loc[index], matching, treatment=treatment, outcome=outcome,
+                                         controls=controls, unit=unit, time=time, cluster=cluster or unit,
+                                         sheet=sheet, notes=notes)
+    settings = {
+        "treatment": treatment, "outcome": outcome, "psm_covariates": list(covariates), "controls": list(controls),
+        "psm_model": model, "kernel": method, "bandwidth": matching.bandwidth, "k": matching.k,
+        "caliper": caliper, "common_support": common_support, "bootstrap_reps": reps, "seed": seed,
+    }
+    return PSMResult(
+        treatment=treatment, outcome=outcome, covariates=tuple(used), controls=tuple(controls), settings=settings,
+        score=score, matching=matching, bootstrap=boot, balance=balance, densities=densities,
+        did_weighted=did_weighted, did_support=did_support,
+        rows=RowAccount(read=read, used=int(complete.sum()), dropped=dropped),
+    )
+
+
+def _did(
+    panel: pd.DataFrame,
+    matching: Matching,
+    *,
+    treatment: str,
+    outcome: str,
+    controls: list[str],
+    unit: str,
+    time: str,
+    cluster: str,
+    sheet: str | None,
+    notes: list[str],
+) -> tuple[RegressionResult | None, RegressionResult | None]:
+    weight_col = _fresh_column(panel, "_weight")
+    frame = panel.copy()
+    frame[weight_col] = matching.weight
+    regressors = [treatment, *controls]
+    fits: list[RegressionResult | None] = []
+    for label, rows, weights in (
+        ("weighted", matching.weight.notna(), weight_col),
+        ("support", matching.support, None),
+    ):
+        try:
+            fits.append(
+                fit_twfe(frame.loc[rows.to_numpy()], outcome=outcome, regressors=regressors, unit=unit, time=time,
+                         fixed_effects=("unit", "time"), cluster=cluster, weights=weights, treatment=treatment,
+                         sheet=sheet)
+            )
+        except (EstimationError, NotApplicableError) as exc:
+            text = f"PSM-DID ({label}) not estimated: {exc}"
+            notes.append(text)
+            warnings.warn(text, XlcbecWarning, stacklevel=3)
+            fits.append(None)
+    return fits[0], fits[1]
