@@ -532,6 +532,7 @@ def att_with_counts_batch(
     reps = p.shape[0]
     ctrl = np.flatnonzero(~treated)
     trt = np.flatnonzero(treated)
+    n0 = ctrl.size
     p0, c0 = p[:, ctrl], counts[:, ctrl].astype(float)
     p1, c1 = p[:, trt], counts[:, trt].astype(float)
     y0, y1 = y[ctrl], y[trt]
@@ -539,8 +540,9 @@ def att_with_counts_batch(
     # Controls that were not drawn sort to the end and weigh nothing.
     p0 = np.where(present0, p0, np.inf)
     order = np.argsort(p0, axis=1)
-    ps = np.take_along_axis(p0, order, axis=1)
-    cs = np.take_along_axis(c0, order, axis=1)
+    flat_order = (order + (np.arange(reps) * n0)[:, None]).ravel()
+    ps = p0.ravel()[flat_order].reshape(reps, n0)
+    cs = c0.ravel()[flat_order].reshape(reps, n0)
     ys = y0[order]
     n_present = present0.sum(axis=1)
     ok = (n_present > 0) & (c1 > 0).any(axis=1)
@@ -549,20 +551,24 @@ def att_with_counts_batch(
     centre = np.where(ok, 0.5 * (low + high), 0.0)
     u = np.where(np.isfinite(ps), ps - centre[:, None], 0.0)
     v = p1 - centre[:, None]
+    cu = cs * u
     cy = cs * ys
-    sums = np.zeros((6, reps, ctrl.size + 1))
-    np.cumsum(cs, axis=1, out=sums[0, :, 1:])
-    np.cumsum(cs * u, axis=1, out=sums[1, :, 1:])
-    np.cumsum(cs * u * u, axis=1, out=sums[2, :, 1:])
-    np.cumsum(cy, axis=1, out=sums[3, :, 1:])
-    np.cumsum(cy * u, axis=1, out=sums[4, :, 1:])
-    np.cumsum(cy * u * u, axis=1, out=sums[5, :, 1:])
+    cyu = cy * u
+    moments = np.zeros((6, reps, n0 + 1))
+    moments[0, :, 1:] = cs
+    moments[1, :, 1:] = cu
+    moments[2, :, 1:] = cu * u
+    moments[3, :, 1:] = cy
+    moments[4, :, 1:] = cyu
+    moments[5, :, 1:] = cyu * u
+    sums = np.cumsum(moments, axis=2).reshape(6, reps * (n0 + 1))
     lo = np.empty(p1.shape, dtype=np.int64)
     hi = np.empty(p1.shape, dtype=np.int64)
     for b in range(reps):
         lo[b] = np.searchsorted(ps[b], p1[b] - bandwidth, side="left")
         hi[b] = np.searchsorted(ps[b], p1[b] + bandwidth, side="right")
-    s = np.take_along_axis(sums, hi[None], axis=2) - np.take_along_axis(sums, lo[None], axis=2)
+    offset = (np.arange(reps) * (n0 + 1))[:, None]
+    s = sums[:, (hi + offset).ravel()].reshape(6, reps, -1) - sums[:, (lo + offset).ravel()].reshape(6, reps, -1)
     h2 = bandwidth * bandwidth
     denom = s[0] - (s[2] - 2.0 * v * s[1] + v * v * s[0]) / h2
     numer = s[3] - (s[5] - 2.0 * v * s[4] + v * v * s[3]) / h2

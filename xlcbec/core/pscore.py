@@ -275,7 +275,6 @@ def newton_batch(
     beta = np.tile(start, (reps, 1))
     last_step = np.zeros((reps, k))
     converged = np.zeros(reps, dtype=bool)
-    active = np.ones(reps, dtype=bool)
     terms0, d1_0, d2_0 = _loglik_terms(model, y, x @ start)
     llf = weights @ terms0
     grad = weights @ (d1_0[:, None] * x)
@@ -286,8 +285,10 @@ def newton_batch(
         neg_h = np.empty((idx.size, k, k))
         neg_h[:, upper_a, upper_b] = upper
         neg_h[:, upper_b, upper_a] = upper
-        ok = np.linalg.cond(neg_h) < 1e14
-        active[idx[~ok]] = False  # singular information: this draw cannot identify the score model
+        # A draw whose information matrix is singular or not finite cannot identify
+        # the score model (e.g. a covariate constant in the resample): it stops unconverged.
+        ok = np.all(np.isfinite(neg_h), axis=(1, 2)) & np.all(np.isfinite(grad), axis=1)
+        ok[ok] = np.linalg.cond(neg_h[ok]) < 1e14
         idx, grad, neg_h = idx[ok], grad[ok], neg_h[ok]
         if idx.size == 0:
             break
@@ -296,7 +297,6 @@ def newton_batch(
         last_step[idx] = step
         done = np.max(np.abs(step), axis=1) <= tol * (1.0 + np.max(np.abs(beta[idx]), axis=1))
         converged[idx[done]] = True
-        active[idx[done]] = False
         idx = idx[~done]
         if idx.size == 0:
             break
