@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,7 @@ from xlcbec.core.pscore import (
 )
 from xlcbec.core.psm_bootstrap import BootstrapATT, bootstrap_att
 from xlcbec.core.results import RegressionResult, RowAccount, estimate_row
-from xlcbec.core.twfe import fit_twfe
+from xlcbec.core.twfe import VcovType, fit_twfe
 from xlcbec.errors import EstimationError, InputError, NotApplicableError, SettingsError, XlcbecWarning
 
 DEFAULT_SEED = 20240101
@@ -69,7 +70,7 @@ class PSMResult:
     outcome: str
     covariates: tuple[str, ...]
     controls: tuple[str, ...]
-    settings: dict[str, Any]
+    settings: Mapping[str, Any]
     score: ScoreModel
     matching: Matching
     bootstrap: BootstrapATT | None
@@ -188,6 +189,7 @@ def psm_did(
     bootstrap_reps: int = DEFAULT_REPS,
     seed: int = DEFAULT_SEED,
     cluster: str | None = None,
+    vcov: VcovType = "cluster",
     density_points: int = 100,
     sheet: str | None = None,
 ) -> PSMResult:
@@ -198,6 +200,8 @@ def psm_did(
     covariates) enter the DID with the treatment.  ``unit`` is the bootstrap's
     resampling unit and the DID's unit effect and default cluster; with
     ``unit=None`` rows are resampled.  ``time=None`` or a single period: no DID.
+    ``cluster`` (default: the unit) and ``vcov`` set the DID's standard errors
+    as in :func:`~xlcbec.core.twfe.fit_twfe`.
     """
     model = check_model(model)
     method = check_method(kernel)
@@ -228,7 +232,7 @@ def psm_did(
         result = _run(data, treatment=treatment, covariates=covariates, outcome=outcome, unit=unit, time=time,
                       controls=controls, model=model, method=method, bandwidth=bandwidth,
                       common_support=common_support, k=k, caliper=caliper, reps=bootstrap_reps, seed=seed,
-                      cluster=cluster, density_points=density_points, sheet=sheet, notes=caught)
+                      cluster=cluster, vcov=vcov, density_points=density_points, sheet=sheet, notes=caught)
     for record in records:  # pass them on, and keep their text for the Log
         warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
         text = str(record.message)
@@ -259,6 +263,7 @@ def _run(
     reps: int,
     seed: int,
     cluster: str | None,
+    vcov: VcovType,
     density_points: int,
     sheet: str | None,
     notes: list[str],
@@ -312,14 +317,16 @@ def _run(
     else:
         did_weighted, did_support = _did(data.loc[index], matching, treatment=treatment, outcome=outcome,
                                          controls=controls, unit=unit, time=time, cluster=cluster or unit,
-                                         sheet=sheet, notes=notes)
+                                         vcov=vcov, sheet=sheet, notes=notes)
     settings = {
         "treatment": treatment, "outcome": outcome, "psm_covariates": list(covariates), "controls": list(controls),
         "psm_model": model, "kernel": method, "bandwidth": matching.bandwidth, "k": matching.k,
         "caliper": caliper, "common_support": common_support, "bootstrap_reps": reps, "seed": seed,
+        "cluster": (cluster or unit) if vcov == "cluster" else vcov,
     }
     return PSMResult(
-        treatment=treatment, outcome=outcome, covariates=tuple(used), controls=tuple(controls), settings=settings,
+        treatment=treatment, outcome=outcome, covariates=tuple(used), controls=tuple(controls),
+        settings=MappingProxyType(settings),
         score=score, matching=matching, bootstrap=boot, balance=balance, densities=densities,
         did_weighted=did_weighted, did_support=did_support,
         rows=RowAccount(read=read, used=int(complete.sum()), dropped=dropped),
@@ -336,6 +343,7 @@ def _did(
     unit: str,
     time: str,
     cluster: str,
+    vcov: VcovType,
     sheet: str | None,
     notes: list[str],
 ) -> tuple[RegressionResult | None, RegressionResult | None]:
@@ -351,8 +359,8 @@ def _did(
         try:
             fits.append(
                 fit_twfe(frame.loc[rows.to_numpy()], outcome=outcome, regressors=regressors, unit=unit, time=time,
-                         fixed_effects=("unit", "time"), cluster=cluster, weights=weights, treatment=treatment,
-                         sheet=sheet)
+                         fixed_effects=("unit", "time"), cluster=cluster if vcov == "cluster" else None,
+                         vcov=vcov, weights=weights, treatment=treatment, sheet=sheet)
             )
         except (EstimationError, NotApplicableError) as exc:
             text = f"PSM-DID ({label}) not estimated: {exc}"

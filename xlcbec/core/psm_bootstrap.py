@@ -137,4 +137,5 @@ def bootstrap_att(
                                         common_support=common_support, k=k, caliper=caliper)
     valid = draws[~np.isnan(draws)]
     se = float(np.std(valid, ddof=1)) if valid.size >= 2 else math.nan
+    draws.flags.writeable = False
     return BootstrapATT(se=se, reps=reps, seed=seed, draws=draws, n_units=n_units)
