@@ -274,7 +274,10 @@ def _collinear_columns(x: np.ndarray, x_raw: np.ndarray) -> list[int]:
     if x.shape[1] == 0:
         return []
     r = np.linalg.qr(x, mode="r")
-    residual_norm = np.abs(np.diag(r))
+    # With fewer rows than columns R has only n diagonal entries: the columns past
+    # them cannot add anything new (residual norm 0).
+    residual_norm = np.zeros(x.shape[1])
+    residual_norm[: min(r.shape)] = np.abs(np.diag(r))
     raw_scale = np.sqrt(((x_raw - x_raw.mean(axis=0)) ** 2).sum(axis=0))
     scale = np.maximum(np.maximum(raw_scale, np.sqrt((x * x).sum(axis=0))), 1e-300)
     return [j for j in range(x.shape[1]) if raw_scale[j] == 0 or residual_norm[j] <= COLLINEAR_TOL * scale[j]]
@@ -324,6 +327,12 @@ def fit_transformed(
         tss = float((w * (y_raw - (w @ y_raw) / w.sum()) ** 2).sum())
     absorbed_all = sample.fe.absorbed_dof if sample.fixed_effects else 1
     k_all = k + absorbed_all
+    # Checked before any small-sample factor n / (n - K) is formed.
+    if n - k_all <= 0:
+        raise EstimationError(
+            f"too few observations ({n}) for {k} regressors and the fixed effects",
+            fix="use fewer controls or more data",
+        )
     n_clusters = None
     if vcov == "cluster":
         if sample.cluster_codes is None:
@@ -354,11 +363,6 @@ def fit_transformed(
     else:
         cov = bread * rss / (n - k_all)
         df_inference = n - k_all
-    if n - k_all <= 0:
-        raise EstimationError(
-            f"too few observations ({n}) for {k} regressors and the fixed effects",
-            fix="use fewer controls or more data",
-        )
     params = pd.Series(beta, index=names, name="coef")
     return RegressionResult(
         params=params,
