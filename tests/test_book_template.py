@@ -1,0 +1,103 @@
+"""Input workbooks written by xlcbec: the blank template (en/zh) and filled workbooks.
+
+A workbook written here and read back must give the same data (two routes:
+the frames given to the writer, and the typed frames read from the file).
+
+Tolerances: none; values round-trip exactly.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from tests.book_files import small_cities, small_panel
+from xlcbec.book.contract import INPUT_SHEETS, SETTING_SPECS
+from xlcbec.book.reading import check_workbook, read_inputs
+from xlcbec.book.settings import Settings
+from xlcbec.book.template import write_input_workbook, write_template
+from xlcbec.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_template_has_every_sheet_and_every_key(tmp_path, language):
+    path = write_template(tmp_path / f"template_{language}.xlsx", language=language)
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == list(INPUT_SHEETS)
+    settings = workbook["Settings"]
+    assert [c.value for c in settings[1]] == ["Key", "Value", "Description"]
+    keys = [settings.cell(r, 1).value for r in range(2, settings.max_row + 1)]
+    assert keys == [spec.key for spec in SETTING_SPECS]
+    for r, spec in enumerate(SETTING_SPECS, start=2):
+        description = settings.cell(r, 3).value
+        assert spec.description(language) in description
+        assert spec.default_label(language) in description
+    values = {settings.cell(r, 1).value: settings.cell(r, 2).value for r in range(2, settings.max_row + 1)}
+    expected = {"language": "zh"} if language == "zh" else {}
+    assert {k: v for k, v in values.items() if v is not None} == expected
+    for name in INPUT_SHEETS:
+        assert workbook[name].freeze_panes == "A2"
+    assert workbook["Panel"]["A1"].value == "city" and workbook["Panel"]["B1"].value == "year"
+    assert [c.value for c in workbook["Indicators"][1]] == ["index", "column", "dimension", "direction", "include"]
+    assert check_workbook(path) == []
+    read = read_inputs(path).settings
+    assert read == (Settings(language="zh") if language == "zh" else Settings())
+
+
+def test_chinese_template_describes_in_chinese(tmp_path):
+    workbook = openpyxl.load_workbook(write_template(tmp_path / "zh.xlsx", language="zh"))
+    description = workbook["Settings"]["C19"].value  # bandwidth
+    assert description.startswith("核匹配带宽") and "默认：0.06" in description
+
+
+def test_choice_settings_get_drop_down_lists(tmp_path):
+    workbook = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))
+    validations = {str(v.sqref): v.formula1 for v in workbook["Settings"].data_validations.dataValidation}
+    assert validations["B18"] == '"epanechnikov,normal,nearest"'  # kernel
+    assert validations["B30"] == '"en,zh"'  # language
+
+
+def test_filled_workbook_reads_back_the_same_data(tmp_path):
+    panel = small_panel()
+    path = write_input_workbook(
+        tmp_path / "filled.xlsx",
+        panel=panel,
+        cities=small_cities(),
+        settings={"bandwidth": 0.2, "controls": ["lnpop"], "bin_endpoints": False},
+        description="Synthetic demonstration data",
+    )
+    inputs = read_inputs(path)
+    assert inputs.settings.bandwidth == 0.2 and inputs.settings.controls == ("lnpop",) and inputs.settings.bin_endpoints is False
+    read_panel = inputs.panel.reset_index(drop=True)
+    pd.testing.assert_frame_equal(read_panel.astype({"year": "int64"}), panel, check_dtype=False)
+    assert list(inputs.cities["province"]) == list(small_cities()["province"])
+    assert openpyxl.load_workbook(path).properties.description == "Synthetic demonstration data"
+
+
+def test_writer_refuses_unknown_settings(tmp_path):
+    with pytest.raises(InputError, match="unknown setting"):
+        write_input_workbook(tmp_path / "x.xlsx", panel=small_panel(), settings={"bandwith": 0.2})
+
+
+def test_text_from_data_is_never_a_formula(tmp_path):
+    panel = small_panel().assign(note="=HYPERLINK(\"http://x\")")
+    path = write_input_workbook(tmp_path / "t.xlsx", panel=panel)
+    cell = openpyxl.load_workbook(path)["Panel"]["E2"]
+    assert cell.data_type == "s" and cell.value == "=HYPERLINK(\"http://x\")"
+
+
+def test_core_and_report_do_not_import_excel_libraries():
+    code = (
+        "import sys; import xlcbec.report.tables, xlcbec.report.charts, xlcbec.report.labels, xlcbec.report.formats; "
+        "bad = [m for m in ('openpyxl', 'xlwings', 'python_calamine') if m in sys.modules]; "
+        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"report imported {done.stdout.strip()} {done.stderr[-500:]}"

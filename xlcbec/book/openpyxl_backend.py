@@ -1,0 +1,317 @@
+"""The file backend: result sheets written with openpyxl, saved atomically.
+
+Input sheets are read from the file on disk through calamine (fast, cached
+formula values; see :mod:`xlcbec.book.reading`) and are never written.  Tables
+get academic three-line rules, number formats that keep cells numeric, and
+column widths; charts are native Excel charts over a visible block of their
+numbers; Estimates and Log are flat tables with a frozen header row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell as XlCell
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xlcbec.book.atomic import atomic_write
+from xlcbec.book.backend import Anchor, Placement, check_result_sheet, needs_text_guard, result_sheet_position
+from xlcbec.book.openpyxl_charts import build_chart
+from xlcbec.book.package import Package, column_letter, open_package
+from xlcbec.errors import InputError
+from xlcbec.report.charts import ChartSpec, data_block
+from xlcbec.report.labels import label
+from xlcbec.report.tables import Cell, TableSpec, display_width
+
+_FONT = "Times New Roman"
+_ROLE_FONT = {
+    "title": Font(name=_FONT, bold=True, size=12),
+    "header": Font(name=_FONT, bold=True, size=11),
+    "note": Font(name=_FONT, italic=True, size=9),
+}
+_BODY_FONT = Font(name=_FONT, size=11)
+_CENTER = Alignment(horizontal="center", vertical="center")
+_LEFT = Alignment(horizontal="left", vertical="center")
+_THICK = Side(style="medium")
+_THIN = Side(style="thin")
+
+CM_PER_COLUMN = 1.7  # a default-width column (8.43 characters) is about 1.7 cm
+CM_PER_ROW = 0.53  # a default-height row (15 pt) is about 0.53 cm
+
+
+def write_value(cell: XlCell, value: Any, number_format: str | None = None) -> None:
+    """Write a plain value; text is always text (never a formula), numbers stay numbers."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        cell.value = None
+        return
+    if isinstance(value, (np.integer,)):
+        value = int(value)
+    elif isinstance(value, (np.floating,)):
+        value = float(value)
+    elif isinstance(value, (np.bool_,)):
+        value = bool(value)
+    if isinstance(value, str):
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = text
+        cell.data_type = "s"  # openpyxl would store '=...' as a formula
+        if needs_text_guard(text):
+            cell.quotePrefix = True  # and Excel keeps it text if the user edits the cell
+    else:
+        cell.value = value
+    if number_format:
+        cell.number_format = number_format
+
+
+def _data_format(value: Any) -> str | None:
+    """Chart data: whole numbers plain, other numbers with four decimals."""
+    if isinstance(value, float) and math.isfinite(value):
+        return "0" if value.is_integer() else "0.0000"
+    return None
+
+
+class OpenpyxlBackend:
+    """A workbook file: reads inputs from disk, writes result sheets, saves atomically."""
+
+    def __init__(
+        self,
+        workbook: Workbook,
+        *,
+        path: Path | None = None,
+        package: Package | None = None,
+        progress: Callable[[str], None] | None = None,
+        placeholder: str | None = None,
+    ) -> None:
+        self._wb = workbook
+        self.path = path
+        self._package = package
+        self._progress = progress
+        self._source: Any = None
+        # Sheets whose values are read from the file on disk (the inputs as saved).
+        self._disk_sheets: list[str] = list(package.sheet_names) if package is not None else []
+        # openpyxl.Workbook() starts with an empty sheet; it goes once a result sheet exists.
+        self._placeholder = placeholder
+
+    # --- construction -------------------------------------------------------------
+
+    @classmethod
+    def new(cls, *, progress: Callable[[str], None] | None = None) -> "OpenpyxlBackend":
+        """An empty workbook (its placeholder sheet goes once a real sheet exists)."""
+        workbook = openpyxl.Workbook()
+        return cls(workbook, progress=progress, placeholder=workbook.active.title)
+
+    @classmethod
+    def open(cls, path: str | Path, *, progress: Callable[[str], None] | None = None) -> "OpenpyxlBackend":
+        """Open a workbook file for a refresh, after the package safety checks."""
+        package = open_package(path)
+        try:
+            workbook = openpyxl.load_workbook(package.path, keep_links=True)
+        except InputError:
+            raise
+        except Exception as exc:  # openpyxl raises many types for damaged files
+            raise InputError(
+                f"'{package.path.name}' cannot be opened for writing ({type(exc).__name__}: {exc})",
+                fix="open the workbook in Excel, let it repair the file if it offers to, and save it",
+            ) from None
+        return cls(workbook, path=package.path, package=package, progress=progress)
+
+    @classmethod
+    def results_only(cls, path: str | Path, *, progress: Callable[[str], None] | None = None) -> "OpenpyxlBackend":
+        """Read inputs from ``path``; write a new workbook holding only the result sheets.
+
+        For very large panels: the input workbook is never loaded into
+        openpyxl (reading stays on calamine), and the output is small.
+        """
+        package = open_package(path)
+        workbook = openpyxl.Workbook()
+        return cls(workbook, package=package, progress=progress, placeholder=workbook.active.title)
+
+    @property
+    def workbook(self) -> Workbook:
+        return self._wb
+
+    # --- reading ------------------------------------------------------------------
+
+    def sheet_names(self) -> list[str]:
+        in_memory = [name for name in self._wb.sheetnames if name != self._placeholder]
+        return [name for name in self._disk_sheets if name not in in_memory] + in_memory
+
+    def read_values(self, sheet: str) -> list[list[Any]]:
+        if sheet in self._disk_sheets and self._package is not None:
+            # Input sheets are unchanged since loading: read the stored values from disk
+            # in one bulk pass (calamine), formulas as their cached results.
+            if self._source is None:
+                from xlcbec.book.reading import CalamineSource
+
+                self._source = CalamineSource(self._package)
+            values: list[list[Any]] = self._source.read_values(sheet)
+            return values
+        if sheet not in self._wb.sheetnames:
+            raise KeyError(sheet)
+        return [list(row) for row in self._wb[sheet].iter_rows(values_only=True)]
+
+    def merged_header(self, sheet: str) -> list[tuple[int, int]]:
+        if sheet in self._disk_sheets and self._package is not None:
+            if self._source is None:
+                from xlcbec.book.reading import CalamineSource
+
+                self._source = CalamineSource(self._package)
+            merged: list[tuple[int, int]] = self._source.merged_header(sheet)
+            return merged
+        if sheet not in self._wb.sheetnames:
+            return []
+        return [(r.min_col, r.max_col) for r in self._wb[sheet].merged_cells.ranges if r.min_row == 1 and (r.max_col > r.min_col or r.max_row > 1)]
+
+    # --- writing --------------------------------------------------------------------
+
+    def _result_sheet(self, sheet: str) -> Worksheet:
+        check_result_sheet(sheet)
+        if sheet not in self._wb.sheetnames:
+            self.reset_result_sheet(sheet)
+        ws: Worksheet = self._wb[sheet]
+        return ws
+
+    def reset_result_sheet(self, sheet: str) -> None:
+        check_result_sheet(sheet)
+        if sheet in self._wb.sheetnames:
+            position = self._wb.sheetnames.index(sheet)
+            self._wb.remove(self._wb[sheet])
+        else:
+            in_memory = [name for name in self._wb.sheetnames if name != self._placeholder]
+            position = result_sheet_position(in_memory, sheet)
+        self._wb.create_sheet(sheet, position)
+        if sheet in self._disk_sheets:
+            self._disk_sheets.remove(sheet)
+        if self._placeholder and self._placeholder in self._wb.sheetnames and self._placeholder != sheet:
+            self._wb.remove(self._wb[self._placeholder])
+            self._placeholder = None
+
+    def write_table(self, sheet: str, table: TableSpec, anchor: Anchor = (1, 1)) -> Placement:
+        ws = self._result_sheet(sheet)
+        row, col = anchor
+        first_row = row
+        if table.title:
+            self._styled(ws.cell(row, col), table.title, None, "title")
+            row += 1
+        width = max(table.width, 1)
+        header_rows = list(range(row, row + len(table.header)))
+        for cells in table.header:
+            self._row(ws, row, col, cells)
+            row += 1
+        body_rows = list(range(row, row + len(table.body)))
+        for cells in table.body:
+            self._row(ws, row, col, cells)
+            row += 1
+        if header_rows:
+            self._rule(ws, header_rows[0], col, width, top=_THICK)
+            self._rule(ws, header_rows[-1], col, width, bottom=_THIN)
+        if body_rows:
+            self._rule(ws, body_rows[-1], col, width, bottom=_THICK)
+            for index in table.rules_after:
+                if 0 <= index < len(body_rows) - 1:
+                    self._rule(ws, body_rows[index], col, width, bottom=_THIN)
+        for note in table.notes:
+            self._styled(ws.cell(row, col), note, None, "note")
+            row += 1
+        for offset, width_chars in enumerate(table.column_widths):
+            self._widen(ws, col + offset, width_chars)
+        return Placement(sheet, first_row, col, max(row - 1, first_row), col + width - 1)
+
+    def _row(self, ws: Worksheet, row: int, col: int, cells: tuple[Cell, ...]) -> None:
+        for offset, cell in enumerate(cells):
+            self._styled(ws.cell(row, col + offset), cell.value, cell.number_format, cell.role)
+
+    def _styled(self, target: XlCell, value: Any, number_format: str | None, role: str) -> None:
+        write_value(target, value, number_format)
+        target.font = _ROLE_FONT.get(role, _BODY_FONT)
+        if role in ("header", "number", "statistic", "flag"):
+            target.alignment = _CENTER
+        elif role in ("label", "text"):
+            target.alignment = _LEFT
+
+    @staticmethod
+    def _rule(ws: Worksheet, row: int, col: int, width: int, *, top: Side | None = None, bottom: Side | None = None) -> None:
+        for c in range(col, col + width):
+            cell = ws.cell(row, c)
+            old = cell.border
+            cell.border = Border(left=old.left, right=old.right, top=top or old.top, bottom=bottom or old.bottom)
+
+    @staticmethod
+    def _widen(ws: Worksheet, col: int, width: float) -> None:
+        dimension = ws.column_dimensions[column_letter(col)]
+        current = dimension.width or 0
+        if width > current:
+            dimension.width = width
+
+    def write_chart(self, sheet: str, chart: ChartSpec, anchor: Anchor, *, data_anchor: Anchor | None = None) -> Placement:
+        ws = self._result_sheet(sheet)
+        chart_cols = math.ceil(chart.width_cm / CM_PER_COLUMN)
+        chart_rows = math.ceil(chart.height_cm / CM_PER_ROW)
+        if data_anchor is None:
+            data_anchor = (anchor[0], anchor[1] + chart_cols + 1)
+        rows, placed = data_block(chart)
+        data_row, data_col = data_anchor
+        self._styled(ws.cell(data_row, data_col), f"{label('chart_data', chart.language)}: {chart.title}", None, "note")
+        header_row = data_row + 1
+        for r, values in enumerate(rows):
+            for c, value in enumerate(values):
+                role = "header" if r == 0 else "number"
+                self._styled(ws.cell(header_row + r, data_col + c), value, _data_format(value) if r else None, role)
+        for c in range(len(rows[0]) if rows else 0):
+            self._widen(ws, data_col + c, min(24.0, max(10.0, display_width(str(rows[0][c] or "")) + 2.0)))
+        native = build_chart(ws, chart, placed, header_row, data_col)
+        ws.add_chart(native, f"{column_letter(anchor[1])}{anchor[0]}")
+        last_row = max(anchor[0] + chart_rows - 1, header_row + len(rows) - 1)
+        last_col = data_col + (len(rows[0]) if rows else 1) - 1
+        return Placement(sheet, min(anchor[0], data_row), min(anchor[1], data_col), last_row, max(last_col, anchor[1] + chart_cols - 1))
+
+    def write_frame(self, sheet: str, frame: pd.DataFrame, *, number_formats: dict[str, str] | None = None) -> Placement:
+        ws = self._result_sheet(sheet)
+        number_formats = number_formats or {}
+        columns = [str(c) for c in frame.columns]
+        for c, name in enumerate(columns, start=1):
+            cell = ws.cell(1, c)
+            write_value(cell, name)
+            cell.font = Font(bold=True)
+        formats = [number_formats.get(name) for name in columns]
+        for r, record in enumerate(frame.itertuples(index=False, name=None), start=2):
+            for c, value in enumerate(record, start=1):
+                if value is pd.NA or value is pd.NaT:
+                    value = None
+                write_value(ws.cell(r, c), value, formats[c - 1])
+        ws.freeze_panes = "A2"
+        last_row = max(len(frame) + 1, 1)
+        if columns:
+            ws.auto_filter.ref = f"A1:{column_letter(len(columns))}{last_row}"
+        sample = frame.head(200)
+        for c, name in enumerate(columns, start=1):
+            texts = [display_width(str(v)) for v in sample.iloc[:, c - 1] if v is not None and not (isinstance(v, float) and math.isnan(v))]
+            self._widen(ws, c, float(min(60, max([display_width(name) + 3, *texts, 8]) + 2)))
+        return Placement(sheet, 1, 1, last_row, max(len(columns), 1))
+
+    def set_status(self, text: str) -> None:
+        if self._progress is not None:
+            self._progress(text)
+
+    # --- saving ---------------------------------------------------------------------
+
+    def save(self, path: str | Path | None = None) -> Path:
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("save() needs a path for a workbook that was not opened from a file")
+        if target.suffix.lower() != ".xlsx":
+            raise InputError(
+                f"results are saved as an .xlsx workbook, not '{target.suffix or '(no extension)'}'",
+                fix="give an output file name ending in .xlsx",
+            )
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+        return atomic_write(target, self._wb.save)

@@ -1,0 +1,398 @@
+"""Reading a workbook file: sheets as DataFrames indexed by spreadsheet row, and the checked inputs.
+
+Route: :func:`~xlcbec.book.package.open_package` first (format, zip bomb, XML
+bomb), then values through python-calamine, which reads a million-row Panel
+without building a Python object per cell.  calamine returns the values Excel
+stored (cached formula results); what it cannot tell apart from an empty cell
+(an Excel error value, a formula saved without its result) comes from one
+stream over the sheet's XML (:func:`~xlcbec.book.package.scan_sheet`) and is put
+back into the grid as :class:`~xlcbec.book.cells.CellError` /
+:data:`~xlcbec.book.cells.UNCACHED` markers.  openpyxl (read-only,
+``data_only=True``) is the second route, used when calamine is unavailable or
+cannot parse a file; both routes give the same frames (tested).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import pandas as pd
+
+from xlcbec.book import input_sheets
+from xlcbec.book.cells import RECALCULATE, UNCACHED, CellError, frame_from_values, numeric_column
+from xlcbec.book.input_sheets import MergedPanel, merge_cities
+from xlcbec.book.contract import CITIES, INDICATORS, KEYWORDS, PANEL, POLICIES, REQUIRED_SHEETS, SETTINGS
+from xlcbec.book.package import Package, SheetScan, open_package, scan_sheet
+from xlcbec.book.settings import Settings, parse_settings
+from xlcbec.errors import InputError, InputErrors
+
+Engine = Literal["auto", "calamine", "openpyxl"]
+
+
+class SheetSource(Protocol):
+    """Anything that lists sheets and hands over one sheet's values in one bulk read.
+
+    ``read_values`` returns rows from spreadsheet row 1 and column A; empty
+    cells are None or ''.  Backends satisfy this too.
+    """
+
+    def sheet_names(self) -> list[str]: ...
+
+    def read_values(self, sheet: str) -> list[list[Any]]: ...
+
+
+def merged_header_ranges(scan: SheetScan) -> list[tuple[int, int]]:
+    """(first col, last col) of merged ranges that include a header cell (row 1)."""
+    return [(c1, c2) for r1, c1, r2, c2 in scan.merged if r1 == 1 and (c2 > c1 or r2 > r1)]
+
+
+class _ScannedSource:
+    """Caches one XML scan per sheet: markers for the values, merged ranges for the header."""
+
+    def __init__(self, package: Package) -> None:
+        self._package = package
+        self._scans: dict[str, SheetScan] = {}
+
+    def scan(self, sheet: str) -> SheetScan:
+        if sheet not in self._scans:
+            part = self._package.sheet_parts.get(sheet)
+            self._scans[sheet] = scan_sheet(self._package.path, part) if part else SheetScan()
+        scan = self._scans[sheet]
+        if scan.unlocated:
+            # Rare writers omit cell references; such error cells could not be named, so stop here.
+            raise InputError(
+                f"{scan.unlocated} cell(s) hold Excel errors or formulas without saved results, "
+                "and the file does not record where they are",
+                sheet=sheet,
+                fix=RECALCULATE,
+            )
+        return scan
+
+    def merged_header(self, sheet: str) -> list[tuple[int, int]]:
+        return merged_header_ranges(self.scan(sheet))
+
+
+def _with_markers(values: list[list[Any]], scan: SheetScan) -> list[list[Any]]:
+    """Put the error values and unsaved formulas the XML scan found into the grid."""
+    marks: list[tuple[tuple[int, int], Any]] = [(cell, CellError(code)) for cell, code in scan.errors.items()]
+    marks += [(cell, UNCACHED) for cell in scan.uncached]
+    for (row, col), marker in marks:
+        while len(values) < row:
+            values.append([])
+        line = values[row - 1]
+        if len(line) < col:
+            line.extend([None] * (col - len(line)))
+        line[col - 1] = marker
+    return values
+
+
+class CalamineSource(_ScannedSource):
+    """Values through python-calamine (fast; cached formula results)."""
+
+    def __init__(self, package: Package) -> None:
+        import python_calamine
+
+        super().__init__(package)
+        self._fallback: OpenpyxlSource | None = None
+        try:
+            self._book = python_calamine.CalamineWorkbook.from_path(str(package.path))
+        except python_calamine.PasswordError:
+            raise InputError(
+                f"'{package.path.name}' is protected with a password",
+                fix="open it in Excel, remove the password, and save",
+            ) from None
+
+    def sheet_names(self) -> list[str]:
+        return list(self._book.sheet_names)
+
+    def read_values(self, sheet: str) -> list[list[Any]]:
+        try:
+            rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine's parser errors: openpyxl gets a chance at this sheet
+            if not _is_calamine_error(exc):
+                raise
+            if self._fallback is None:
+                self._fallback = _open_openpyxl(self._package)
+            return self._fallback.read_values(sheet)
+        return _with_markers([list(r) for r in rows], self.scan(sheet))
+
+    def close(self) -> None:
+        self._book.close()
+        if self._fallback is not None:
+            self._fallback.close()
+
+
+class OpenpyxlSource(_ScannedSource):
+    """Values through openpyxl in read-only mode (cached results; defusedxml parser)."""
+
+    def __init__(self, package: Package) -> None:
+        import openpyxl
+
+        super().__init__(package)
+        self._book = openpyxl.load_workbook(package.path, read_only=True, data_only=True, keep_links=False)
+
+    def sheet_names(self) -> list[str]:
+        return list(self._book.sheetnames)
+
+    def read_values(self, sheet: str) -> list[list[Any]]:
+        values: list[list[Any]] = []
+        try:
+            # Read-only iter_rows starts at A1 and fills missing rows and cells.
+            for row in self._book[sheet].iter_rows():
+                line: list[Any] = []
+                for cell in row:
+                    if getattr(cell, "data_type", None) == "e":
+                        line.append(CellError(str(cell.value)))
+                    else:
+                        line.append(_plain(cell.value))
+                values.append(line)
+        except Exception as exc:  # openpyxl raises many types for damaged sheet XML
+            raise _damaged(self._package, exc) from None
+        # Errors are already typed by openpyxl; unsaved formulas read as None.
+        return _with_markers(values, SheetScan(uncached=self.scan(sheet).uncached))
+
+    def close(self) -> None:
+        self._book.close()
+
+
+def _plain(value: Any) -> Any:
+    """openpyxl gives a midnight datetime for a date cell; calamine gives a date."""
+    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0) and value.tzinfo is None:
+        return value.date()
+    return value
+
+
+def _open_source(package: Package, engine: Engine) -> CalamineSource | OpenpyxlSource:
+    if engine in ("auto", "calamine"):
+        try:
+            return CalamineSource(package)
+        except ImportError:
+            if engine == "calamine":
+                raise
+        except InputError:
+            raise
+        except Exception as exc:  # calamine's own errors: let openpyxl try before giving up
+            if engine == "calamine" or not _is_calamine_error(exc):
+                raise _damaged(package, exc) from None
+    return _open_openpyxl(package)
+
+
+def _open_openpyxl(package: Package) -> OpenpyxlSource:
+    try:
+        return OpenpyxlSource(package)
+    except InputError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise _damaged(package, exc) from None
+
+
+def _is_calamine_error(exc: Exception) -> bool:
+    return type(exc).__module__.startswith("python_calamine")
+
+
+def _damaged(package: Package, exc: Exception) -> InputError:
+    return InputError(
+        f"'{package.path.name}' cannot be read ({type(exc).__name__}: {exc})",
+        fix="open the workbook in Excel, let it repair the file if it offers to, and save it",
+    )
+
+
+def read_sheet(path: str | Path, sheet: str, *, engine: Engine = "auto") -> pd.DataFrame:
+    """One sheet as a DataFrame of raw cell values, indexed by spreadsheet row (data from row 2)."""
+    package = open_package(path)
+    source = _open_source(package, engine)
+    try:
+        return sheet_frame(source, sheet)
+    finally:
+        source.close()
+
+
+def sheet_frame(source: SheetSource, sheet: str) -> pd.DataFrame:
+    """``sheet`` from ``source`` as a raw DataFrame; merged header cells are an error.
+
+    A source that can see merged cells offers ``merged_header(sheet)``.
+    """
+    names = source.sheet_names()
+    if sheet not in names:
+        raise missing_sheet_error(sheet, names)
+    values = source.read_values(sheet)
+    merged_header = getattr(source, "merged_header", None)
+    merged = merged_header(sheet) if callable(merged_header) else []
+    return frame_from_values(values, sheet, merged_header=merged)
+
+
+def missing_sheet_error(sheet: str, found: Sequence[str]) -> InputError:
+    close = [n for n in found if n.strip().lower() == sheet.lower()] or difflib.get_close_matches(sheet, list(found), n=1, cutoff=0.75)
+    fix = f"rename the sheet '{close[0]}' to '{sheet}' (sheet names are fixed)" if close else f"add a sheet named '{sheet}' (use `xlcbec template` for a blank workbook with every sheet)"
+    return InputError(
+        f"the workbook has no sheet named '{sheet}'; sheets found: {', '.join(repr(n) for n in found) or 'none'}",
+        sheet=sheet,
+        fix=fix,
+    )
+
+
+# --- the inputs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class WorkbookInputs:
+    """Everything a refresh reads, checked and typed; frames indexed by spreadsheet row.
+
+    ``cities`` is not yet merged into ``panel`` (see :func:`merge_cities`).
+    ``notes`` are plain-language remarks for the Log.
+    """
+
+    settings: Settings
+    panel: pd.DataFrame
+    cities: pd.DataFrame
+    indicators: pd.DataFrame
+    policies: pd.DataFrame
+    keywords: pd.DataFrame
+    sheet_names: tuple[str, ...] = ()
+    path: Path | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+class _Collector:
+    """Runs checks; keeps every problem (``collect``) or stops at the first."""
+
+    def __init__(self, collect: bool) -> None:
+        self.collect = collect
+        self.problems: list[InputError] = []
+
+    def add(self, error: InputError | InputErrors) -> None:
+        found = error.errors if isinstance(error, InputErrors) else [error]
+        if not self.collect:
+            raise found[0]
+        self.problems.extend(found)
+
+
+def read_inputs(path: str | Path, *, collect_errors: bool = False, engine: Engine = "auto") -> WorkbookInputs:
+    """Read and check every input sheet of the workbook at ``path``.
+
+    Raises the first :class:`InputError`; with ``collect_errors=True`` an
+    :class:`InputErrors` listing every problem found (for ``xlcbec check``).
+    File-level problems (not a workbook, damaged, unsafe) stop at once.
+    """
+    package = open_package(path)
+    source = _open_source(package, engine)
+    try:
+        return inputs_from_source(source, package=package, collect_errors=collect_errors)
+    finally:
+        source.close()
+
+
+def check_workbook(path: str | Path) -> list[InputError]:
+    """Every input problem of the workbook at ``path`` (empty = ready to run)."""
+    try:
+        read_inputs(path, collect_errors=True)
+    except InputErrors as errors:
+        return [e for e in errors.errors if isinstance(e, InputError)]
+    except InputError as error:
+        return [error]
+    return []
+
+
+def inputs_from_source(source: SheetSource, *, package: Package | None = None, collect_errors: bool = False) -> WorkbookInputs:
+    """The checked inputs from any :class:`SheetSource` (a file reader or a backend)."""
+    problems = _Collector(collect_errors)
+    names = source.sheet_names()
+    notes: list[str] = []
+
+    def frame(sheet: str) -> pd.DataFrame | None:
+        if sheet not in names:
+            if sheet in REQUIRED_SHEETS or any(n.strip().lower() == sheet.lower() for n in names):
+                problems.add(missing_sheet_error(sheet, names))
+            else:
+                notes.append(f"sheet '{sheet}' absent: treated as empty")
+            return None
+        try:
+            return sheet_frame(source, sheet)
+        except InputError as error:
+            problems.add(error)
+            return None
+
+    settings = Settings()
+    settings_frame = frame(SETTINGS)
+    if settings_frame is not None:
+        try:
+            settings = parse_settings(input_sheets.settings_rows(settings_frame), collect_errors=collect_errors)
+        except (InputError, InputErrors) as error:
+            problems.add(error)
+
+    panel = input_sheets.empty_panel(settings)
+    panel_frame = frame(PANEL)
+    if panel_frame is not None:
+        panel = _checked(problems, input_sheets.panel_table, panel_frame, settings, fallback=panel)
+
+    cities = input_sheets.empty_cities(settings)
+    cities_frame = frame(CITIES)
+    if cities_frame is not None:
+        cities = _checked(problems, input_sheets.cities_table, cities_frame, settings, fallback=cities)
+
+    indicators = input_sheets.empty_table(INDICATORS)
+    indicators_frame = frame(INDICATORS)
+    if indicators_frame is not None:
+        indicators = _checked(problems, input_sheets.indicators_table, indicators_frame, settings, fallback=indicators)
+
+    policies = input_sheets.empty_table(POLICIES)
+    policies_frame = frame(POLICIES)
+    if policies_frame is not None:
+        policies = _checked(problems, input_sheets.policies_table, policies_frame, settings, fallback=policies)
+
+    keywords = input_sheets.empty_table(KEYWORDS)
+    keywords_frame = frame(KEYWORDS)
+    if keywords_frame is not None:
+        keywords = _checked(problems, input_sheets.keywords_table, keywords_frame, settings, fallback=keywords)
+
+    if problems.problems:
+        raise InputErrors(problems.problems)
+    return WorkbookInputs(
+        settings=settings,
+        panel=panel,
+        cities=cities,
+        indicators=indicators,
+        policies=policies,
+        keywords=keywords,
+        sheet_names=tuple(names),
+        path=package.path if package else None,
+        notes=tuple(notes),
+    )
+
+
+def _checked(problems: _Collector, build: Any, frame: pd.DataFrame, settings: Settings, *, fallback: pd.DataFrame) -> pd.DataFrame:
+    try:
+        result: pd.DataFrame = build(frame, settings, collect_errors=problems.collect)
+        return result
+    except (InputError, InputErrors) as error:
+        problems.add(error)
+        return fallback
+
+
+def iter_problems(errors: InputError | InputErrors) -> Iterator[InputError]:
+    if isinstance(errors, InputErrors):
+        yield from (e for e in errors.errors if isinstance(e, InputError))
+    else:
+        yield errors
+
+
+__all__ = [
+    "CalamineSource",
+    "MergedPanel",
+    "OpenpyxlSource",
+    "SheetSource",
+    "WorkbookInputs",
+    "check_workbook",
+    "inputs_from_source",
+    "merge_cities",
+    "missing_sheet_error",
+    "numeric_column",
+    "read_inputs",
+    "read_sheet",
+    "sheet_frame",
+]

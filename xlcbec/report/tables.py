@@ -1,0 +1,301 @@
+"""Table specifications: cells with values, number formats and style roles; no Excel library.
+
+A :class:`TableSpec` says what a publication table holds; a backend
+(:mod:`xlcbec.book`) draws it.  :func:`regression_table` lays results out as the
+paper does (METHODS.md section 11): coefficient with stars, the statistic in
+parentheses below, rows for control variables and fixed effects (Yes/No),
+N and R-squared, and a note that states the star thresholds.  Numbers stay
+numbers; stars and parentheses come from number formats.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from xlcbec.core.results import RegressionResult
+from xlcbec.report import formats
+from xlcbec.report.labels import Language, cluster_note, label, robust_note, stars_note
+
+Role = Literal["title", "header", "label", "number", "statistic", "text", "flag", "note"]
+Statistic = Literal["t", "se"]
+CellValue = float | int | str | None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell: its value, an Excel number format (None = General) and a style role."""
+
+    value: CellValue = None
+    number_format: str | None = None
+    role: Role = "text"
+
+    @property
+    def is_number(self) -> bool:
+        return isinstance(self.value, (int, float)) and not isinstance(self.value, bool)
+
+
+EMPTY = Cell()
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table to draw: title, header rows, body rows, notes, column widths.
+
+    ``rules_after`` lists body rows (0-based) under which a thin line is drawn,
+    besides the three rules every table gets (above and below the header, and
+    below the body).
+    """
+
+    key: str
+    title: str
+    header: tuple[tuple[Cell, ...], ...]
+    body: tuple[tuple[Cell, ...], ...]
+    notes: tuple[str, ...] = ()
+    column_widths: tuple[float, ...] = ()
+    rules_after: tuple[int, ...] = ()
+
+    @property
+    def width(self) -> int:
+        rows = self.header + self.body
+        return max((len(r) for r in rows), default=0)
+
+    @property
+    def height(self) -> int:
+        """Rows the table occupies: title, header, body, notes."""
+        return (1 if self.title else 0) + len(self.header) + len(self.body) + len(self.notes)
+
+    def values(self) -> list[list[CellValue]]:
+        """Header and body values as a grid (for tests and text output)."""
+        return [[c.value for c in row] for row in self.header + self.body]
+
+    def find_row(self, first_value: str) -> tuple[Cell, ...]:
+        """The first body row whose first cell is ``first_value``."""
+        for row in self.body:
+            if row and row[0].value == first_value:
+                return row
+        raise KeyError(first_value)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def starred_cell(value: Any, p_value: Any, stars: tuple[float, float, float], *, digits: int = 4) -> Cell:
+    """A coefficient-like number with its stars in the number format."""
+    number = _number(value)
+    if number is None:
+        return EMPTY
+    return Cell(number, formats.starred(digits, formats.star_count(_number(p_value), stars)), "number")
+
+
+def statistic_cell(value: Any, *, digits: int = 2) -> Cell:
+    """A statistic shown in parentheses under its coefficient."""
+    number = _number(value)
+    return Cell(number, formats.parenthesised(digits), "statistic") if number is not None else EMPTY
+
+
+def number_cell(value: Any, number_format: str = formats.decimals(4)) -> Cell:
+    number = _number(value)
+    return Cell(number, number_format, "number") if number is not None else EMPTY
+
+
+def flag_cell(flag: bool, language: Language | str) -> Cell:
+    return Cell(label("yes" if flag else "no", language), None, "flag")
+
+
+def regression_table(
+    columns: Sequence[tuple[str, RegressionResult]],
+    *,
+    terms: Sequence[str] | None = None,
+    term_labels: Mapping[str, str] | None = None,
+    stat: Statistic = "t",
+    stars: tuple[float, float, float] = (0.1, 0.05, 0.01),
+    fe_rows: Sequence[tuple[str, Sequence[bool]]] | None = None,
+    controls_row: Sequence[bool] | None = None,
+    language: Language | str = "en",
+    title: str = "",
+    key: str = "regression",
+    extra_rows: Sequence[tuple[str, Sequence[Cell]]] = (),
+    r2_rows: Sequence[Literal["r2", "r2_within"]] = ("r2", "r2_within"),
+    digits: int = 4,
+    stat_digits: int | None = None,
+    cluster_label: str | None = None,
+    notes: Sequence[str] = (),
+) -> TableSpec:
+    """The paper's regression table: one column per (label, result).
+
+    ``terms`` are the coefficient rows (default: every term of every column,
+    in order of first appearance); ``term_labels`` maps a term to its row
+    label (default: :func:`~xlcbec.report.labels.label`).  ``fe_rows`` are
+    (label, flags) rows; by default ``City fixed effect`` / ``Year fixed
+    effect`` follow each result's ``fixed_effects``.  ``controls_row`` gives
+    the ``Control variables`` Yes/No flags (omitted when None).
+    ``extra_rows`` (e.g. Sobel Z) go under the coefficients.
+    """
+    if not columns:
+        raise ValueError("regression_table needs at least one column")
+    results = [result for _, result in columns]
+    if terms is None:
+        seen: dict[str, None] = {}
+        for result in results:
+            for term in result.params.index:
+                seen.setdefault(str(term), None)
+        terms = list(seen)
+    labels = dict(term_labels or {})
+    stat_digits = stat_digits if stat_digits is not None else (2 if stat == "t" else digits)
+    k = len(columns)
+
+    header = (
+        (Cell(label("variables", language), None, "header"),) + tuple(Cell(name, None, "header") for name, _ in columns),
+        (Cell("", None, "header"),) + tuple(Cell(f"({j})", None, "header") for j in range(1, k + 1)),
+    )
+
+    body: list[tuple[Cell, ...]] = []
+    for term in terms:
+        coef_row: list[Cell] = [Cell(labels.get(term, label(term, language)), None, "label")]
+        stat_row: list[Cell] = [Cell("", None, "label")]
+        for result in results:
+            if term in result.params.index:
+                coef_row.append(starred_cell(result.params[term], result.pvalues[term], stars, digits=digits))
+                shown = result.tstats[term] if stat == "t" else result.std_errors[term]
+                stat_row.append(statistic_cell(shown, digits=stat_digits))
+            else:
+                coef_row += [EMPTY]
+                stat_row += [EMPTY]
+        body += [tuple(coef_row), tuple(stat_row)]
+
+    for row_label, cells in extra_rows:
+        body.append((Cell(row_label, None, "label"),) + tuple(cells) + (EMPTY,) * (k - len(cells)))
+
+    rule_at = len(body) - 1
+    if controls_row is not None:
+        body.append((Cell(label("control_variables", language), None, "label"),) + tuple(flag_cell(f, language) for f in controls_row))
+    if fe_rows is None:
+        fe_rows = [
+            (label("city_fe", language), [("unit" in r.fixed_effects) for r in results]),
+            (label("year_fe", language), [("time" in r.fixed_effects) for r in results]),
+        ]
+    for row_label, flags in fe_rows:
+        body.append((Cell(row_label, None, "label"),) + tuple(flag_cell(bool(f), language) for f in flags))
+    body.append((Cell(label("n", language), None, "label"),) + tuple(Cell(int(r.nobs), formats.INTEGER, "number") for r in results))
+    for which in r2_rows:
+        body.append(
+            (Cell(label(which, language), None, "label"),)
+            + tuple(number_cell(getattr(r, which), formats.decimals(4)) for r in results)
+        )
+
+    table_notes = [stars_note(stars, stat, language)]
+    vcovs = {r.vcov_type for r in results}
+    if vcovs == {"cluster"} and cluster_label:
+        counts = {r.n_clusters for r in results}
+        table_notes.append(cluster_note(cluster_label, counts.pop() if len(counts) == 1 else None, language))
+    elif vcovs and vcovs <= {"robust", "iid"} and len(vcovs) == 1:
+        table_notes.append(robust_note(vcovs.pop(), language))
+    for j, result in enumerate(results, start=1):
+        if result.dropped_collinear:
+            dropped = ", ".join(result.dropped_collinear)
+            table_notes.append(
+                f"列 ({j}) 因共线性删除：{dropped}。" if language == "zh" else f"Column ({j}): dropped as collinear: {dropped}."
+            )
+    table_notes.extend(notes)
+
+    return TableSpec(
+        key=key,
+        title=title,
+        header=header,
+        body=tuple(body),
+        notes=tuple(table_notes),
+        column_widths=(30.0,) + (14.0,) * k,
+        rules_after=(rule_at,) if rule_at >= 0 and rule_at < len(body) - 1 else (),
+    )
+
+
+def frame_table(
+    frame: pd.DataFrame,
+    *,
+    key: str,
+    title: str = "",
+    number_formats: Mapping[str, str] | None = None,
+    index: bool = True,
+    index_label: str | None = None,
+    column_labels: Mapping[str, str] | None = None,
+    language: Language | str = "en",
+    notes: Sequence[str] = (),
+    default_digits: int = 4,
+) -> TableSpec:
+    """A plain table from a DataFrame (descriptive statistics, balance tests, frequencies).
+
+    Column headers and row labels go through :func:`label` unless given in
+    ``column_labels``; numbers keep their values with ``number_formats`` per
+    column (default: integers '0', other numbers ``default_digits`` decimals);
+    NaN becomes an empty cell.
+    """
+    number_formats = dict(number_formats or {})
+    column_labels = dict(column_labels or {})
+
+    def head(name: Any) -> str:
+        return column_labels.get(str(name), label(str(name), language))
+
+    header_cells: list[Cell] = []
+    if index:
+        index_name = index_label if index_label is not None else (head(frame.index.name) if frame.index.name else "")
+        header_cells.append(Cell(index_name, None, "header"))
+    header_cells += [Cell(head(c), None, "header") for c in frame.columns]
+
+    body: list[tuple[Cell, ...]] = []
+    for row_label, row in zip(frame.index, frame.itertuples(index=False, name=None)):
+        cells: list[Cell] = [Cell(label(str(row_label), language), None, "label")] if index else []
+        for column, value in zip(frame.columns, row):
+            cells.append(_frame_cell(value, number_formats.get(str(column)), frame[column].dtype, default_digits))
+        body.append(tuple(cells))
+
+    widths = ([max(16.0, min(40.0, _text_width(header_cells[0].value, [r[0].value for r in body])))] if index else []) + [
+        max(12.0, min(40.0, _text_width(head(c), []))) for c in frame.columns
+    ]
+    return TableSpec(
+        key=key,
+        title=title,
+        header=(tuple(header_cells),),
+        body=tuple(body),
+        notes=tuple(notes),
+        column_widths=tuple(widths),
+    )
+
+
+def _frame_cell(value: Any, number_format: str | None, dtype: Any, default_digits: int) -> Cell:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return EMPTY
+    if isinstance(value, (bool, np.bool_)):
+        return Cell(str(bool(value)), None, "text")
+    if isinstance(value, (int, np.integer)):
+        return Cell(int(value), number_format or formats.INTEGER, "number")
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if not math.isfinite(number):
+            return EMPTY
+        fmt = number_format or (formats.INTEGER if pd.api.types.is_integer_dtype(dtype) else formats.decimals(default_digits))
+        return Cell(number, fmt, "number")
+    return Cell(str(value), None, "text")
+
+
+def display_width(text: str) -> int:
+    """Width in Excel character units: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _text_width(head: CellValue, values: Sequence[CellValue]) -> float:
+    longest = max([display_width(str(v)) for v in [head, *values] if v is not None] or [8])
+    return float(longest) + 2.0
