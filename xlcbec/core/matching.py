@@ -551,17 +551,19 @@ def att_with_counts_batch(
     centre = np.where(ok, 0.5 * (low + high), 0.0)
     u = np.where(np.isfinite(ps), ps - centre[:, None], 0.0)
     v = p1 - centre[:, None]
-    cu = cs * u
     cy = cs * ys
-    cyu = cy * u
-    moments = np.zeros((6, reps, n0 + 1))
-    moments[0, :, 1:] = cs
-    moments[1, :, 1:] = cu
-    moments[2, :, 1:] = cu * u
-    moments[3, :, 1:] = cy
-    moments[4, :, 1:] = cyu
-    moments[5, :, 1:] = cyu * u
-    sums = np.cumsum(moments, axis=2).reshape(6, reps * (n0 + 1))
+    # Prefix sums of c, c u, c u^2, c y, c y u, c y u^2 along the sorted controls.
+    sums = np.empty((6, reps, n0 + 1))
+    sums[:, :, 0] = 0.0
+    moment = cs
+    for j in range(3):
+        np.cumsum(moment, axis=1, out=sums[j, :, 1:])
+        moment = moment * u
+    moment = cy
+    for j in range(3, 6):
+        np.cumsum(moment, axis=1, out=sums[j, :, 1:])
+        moment = moment * u
+    sums = sums.reshape(6, reps * (n0 + 1))
     lo = np.empty(p1.shape, dtype=np.int64)
     hi = np.empty(p1.shape, dtype=np.int64)
     for b in range(reps):

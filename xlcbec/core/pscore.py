@@ -151,16 +151,23 @@ def _loglik_terms(model: ScoreModelName, y: np.ndarray, z: np.ndarray) -> tuple[
     if model == "probit":
         # Phi(qz) by ndtr (full relative precision in the lower tail) and its log;
         # only where Phi underflows (qz < -37) is the slower log_ndtr needed.
+        # In-place steps: in the bootstrap these arrays are (draws x rows).
         prob = special.ndtr(qz)
         tail = prob < 1e-300
         with np.errstate(divide="ignore", invalid="ignore"):
             log_cdf = np.log(prob)
-            lam = q * (np.exp(-0.5 * z * z) / _SQRT_2PI) / prob
+            lam = np.multiply(z, z)
+            lam *= -0.5
+            np.exp(lam, out=lam)
+            lam /= prob
+            lam *= q / _SQRT_2PI
         if tail.any():
             zt = np.broadcast_to(z, qz.shape)[tail]
             log_cdf[tail] = special.log_ndtr(qz[tail])
             lam[tail] = np.broadcast_to(q, qz.shape)[tail] * np.exp(-0.5 * zt * zt - _LOG_SQRT_2PI - log_cdf[tail])
-        return log_cdf, lam, lam * (lam + z)
+        d2 = lam + z
+        d2 *= lam
+        return log_cdf, lam, d2
     p = special.expit(z)
     return -np.logaddexp(0.0, -qz), y - p, p * (1.0 - p)
 
@@ -239,7 +246,9 @@ def _batch_terms(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted log likelihoods (b,) and w * dl/dz, w * -d2l/dz2 (b, n) for b parameter vectors."""
     terms, d1, d2 = _loglik_terms(model, y, beta @ x_t)
-    return np.einsum("bn,bn->b", weights, terms), weights * d1, weights * d2
+    d1 *= weights
+    d2 *= weights
+    return np.einsum("bn,bn->b", weights, terms), d1, d2
 
 
 def newton_batch(
