@@ -125,18 +125,109 @@ def run_inputs(
     clock = time.perf_counter()
     settings: Settings = inputs.settings
     analyses = resolve_analyses(settings, only)
-    merged = merge_cities(inputs.panel, inputs.cities, settings)
+    merged = merge_cities(inputs.panel, inputs.cities, settings.unit)
     study = prepare_study(
         merged.panel, settings, indicators=inputs.indicators, policies=inputs.policies,
         keywords=inputs.keywords, notes=tuple(inputs.notes) + tuple(merged.notes),
     )
     prepared = time.perf_counter() - clock
-    run = run_study(study, analyses, progress=progress)
+    with _blas_threads(len(study.data)):
+        run = run_study(study, analyses, progress=progress)
     run.timings = {"read and prepare": prepared, **run.timings}
     return RunReport(study=study, run=run, settings=settings, started=started,
                      seconds=time.perf_counter() - clock, analyses=analyses, notes=list(study.notes))
 
 
+# Below this many rows the matrices are small: BLAS threads cost more in start-up
+# and contention than they save (measured: bootstrap loops up to 60x slower on 2 cores).
+SINGLE_THREAD_ROWS = 200_000
+
+
+def _blas_threads(rows: int) -> Any:
+    import contextlib
+
+    if rows >= SINGLE_THREAD_ROWS:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: without it BLAS keeps its own default
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def with_settings(inputs: Any, **changes: Any) -> Any:
     """The same inputs with some settings changed (used by the ribbon's per-analysis buttons)."""
     return replace(inputs, settings=replace(inputs.settings, **changes))
+
+
+# --- writing ------------------------------------------------------------------
+
+# Rows a chart takes on its sheet (9 cm at the default row height) plus a gap.
+CHART_ROWS = 20
+
+
+def log_frame(report: RunReport, *, source: str = "") -> pd.DataFrame:
+    """The Log sheet: one row per fact (section, item, value)."""
+    rows: list[tuple[str, str, Any]] = [
+        ("run", "started", report.started.isoformat(sep=" ")),
+        ("run", "xlcbec version", __version__),
+        ("run", "input", source),
+        ("run", "analyses", ", ".join(report.analyses)),
+        ("run", "seed", report.settings.seed),
+        ("run", "seconds", round(report.seconds, 3)),
+    ]
+    rows += [("settings", key, value) for key, value in report.settings.as_rows()]
+    panel = report.study.panel
+    rows += [("data", "panel rows", len(panel.data)), ("data", "units", panel.n_units),
+             ("data", "treated units", panel.treated_units),
+             ("data", "periods", f"{panel.periods[0]}-{panel.periods[-1]}" if panel.periods else "")]
+    rows += [("data", f"interpolated {column}", count) for column, count in panel.interpolated.items()]
+    for name, outcome in report.run.outcomes.items():
+        if outcome.rows is not None:
+            rows.append(("rows", name, outcome.rows.describe()))
+    rows += [("skipped", name, reason) for name, reason in report.run.skipped.items()]
+    rows += [("note", "", text) for text in report.warnings]
+    rows += [("seconds", name, round(seconds, 4)) for name, seconds in report.run.timings.items()]
+    return pd.DataFrame(rows, columns=["section", "item", "value"]).astype({"value": object})
+
+
+def _note_table(key: str, title: str, text: str) -> Any:
+    from xlcbec.report.tables import Cell, TableSpec
+
+    return TableSpec(key=key, title=title, header=(), body=((Cell(text),),))
+
+
+def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
+    """Rebuild the result sheets of the analyses that ran, then Estimates and Log."""
+    from xlcbec.book.contract import ANALYSIS_SHEET, ESTIMATES, LOG
+    from xlcbec.report import charts as chart_specs
+    from xlcbec.report import sheets
+
+    view = sheets.View(report.settings)
+    by_sheet: dict[str, list[Any]] = {}
+    for name in report.analyses:
+        sheet = ANALYSIS_SHEET[name]
+        blocks = by_sheet.setdefault(sheet, [])
+        if name in report.run.outcomes:
+            blocks += sheets.BUILDERS[name](report.run.outcomes[name], view, report.study)
+        else:
+            reason = report.run.skipped.get(name, "")
+            blocks.append(_note_table(f"skipped_{name}", name, f"{name}: not run ({reason})"))
+    if "Robustness" in by_sheet:
+        comparison = sheets.comparison_chart(report.run.outcomes, view)
+        if comparison is not None:
+            by_sheet["Robustness"].append(comparison)
+    for sheet, blocks in by_sheet.items():
+        backend.set_status(f"writing {sheet}")
+        backend.reset_result_sheet(sheet)
+        row = 1
+        for block in blocks:
+            if isinstance(block, chart_specs.ChartSpec):
+                placement = backend.write_chart(sheet, block, (row, 1))
+                row = max(placement.next_row, row + CHART_ROWS)
+            else:
+                row = backend.write_table(sheet, block, (row, 1)).next_row
+    backend.reset_result_sheet(ESTIMATES)
+    backend.write_frame(ESTIMATES, report.estimates)
+    backend.reset_result_sheet(LOG)
+    backend.write_frame(LOG, log_frame(report, source=source))

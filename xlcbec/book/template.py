@@ -10,7 +10,7 @@ are frozen and columns sized; choice settings get a drop-down list.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,6 +57,9 @@ def template_cities(*, unit: str = "city") -> pd.DataFrame:
     return pd.DataFrame(columns=[unit, *CITIES_ATTRIBUTES])
 
 
+ABOUT_SHEET = "About"
+
+
 def write_template(path: str | Path, *, language: Literal["en", "zh"] = "en") -> Path:
     """The blank input workbook: every sheet with its headers, Settings with every key.
 
@@ -79,8 +82,12 @@ def write_input_workbook(
     language: Literal["en", "zh"] = "en",
     title: str | None = None,
     description: str | None = None,
+    notice: Sequence[str] = (),
 ) -> Path:
     """Write an input workbook (contract v1) atomically at ``path``.
+
+    ``notice`` lines go on a first sheet ``About`` (the demo says there, in
+    plain words, that its data are synthetic); xlcbec never reads that sheet.
 
     ``settings`` maps keys to the values to show (others stay blank = default);
     frames are written as they are, one row per record (their index is not
@@ -103,6 +110,15 @@ def write_input_workbook(
     _write_frame(workbook.create_sheet(INDICATORS), indicators if indicators is not None else pd.DataFrame(columns=list(INDICATORS_COLUMNS)))
     _write_frame(workbook.create_sheet(POLICIES), policies if policies is not None else pd.DataFrame(columns=list(POLICIES_COLUMNS)))
     _write_frame(workbook.create_sheet(KEYWORDS), keywords if keywords is not None else pd.DataFrame(columns=list(KEYWORDS_COLUMNS)))
+    if notice:
+        about = workbook.create_sheet(ABOUT_SHEET, 0)
+        for r, line in enumerate(notice, start=1):
+            write_value(about.cell(r, 1), line)
+            about.cell(r, 1).alignment = Alignment(wrap_text=True, vertical="top")
+            about.row_dimensions[r].height = 60
+        about["A1"].font = _HEADER_FONT
+        about.column_dimensions["A"].width = 110
+        workbook.active = 0
     if title:
         workbook.properties.title = title
     if description:
