@@ -242,3 +242,9 @@ def test_baseline_table4_columns(mpdta):
     rows = base.to_estimates()
     assert {r["model"] for r in rows} == set(base.models)
     assert all(set(r) == set(__import__("xlcbec.core.results", fromlist=["x"]).ESTIMATE_COLUMNS) for r in rows)
+
+
+def test_every_unit_blank_is_a_clear_error(mpdta):
+    df = mpdta.assign(countyreal=np.nan)
+    with pytest.raises(EstimationError, match="no rows left"):
+        fit_twfe(df, outcome="lemp", regressors=["post"], unit="countyreal", time="year")

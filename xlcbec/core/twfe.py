@@ -109,11 +109,12 @@ def _drop_singletons(unit: np.ndarray, time: np.ndarray, keep: np.ndarray, fixed
     """Iteratively drop observations alone in a fixed-effect group (as reghdfe does)."""
     keep = keep.copy()
     dims = [codes for name, codes in (("unit", unit), ("time", time)) if name in fixed_effects]
-    while dims:
+    while dims and keep.any():
         changed = False
         for codes in dims:
-            counts = np.bincount(codes[keep], minlength=codes.max() + 1 if codes.size else 0)
-            single = keep & (counts[codes] == 1)
+            counts = np.bincount(codes[keep], minlength=int(codes.max()) + 1)
+            # codes of blank cells are -1; those rows are not kept, so clip them for the lookup
+            single = keep & (counts[np.maximum(codes, 0)] == 1)
             if single.any():
                 keep &= ~single
                 changed = True

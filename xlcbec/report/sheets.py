@@ -47,11 +47,12 @@ class View:
 def _regression(view: View, columns: Sequence[tuple[str, Any]], *, key: str, title: str, terms: Sequence[str],
                 controls_flags: Sequence[bool] | None = None, notes: Sequence[str] = (),
                 extra_rows: Sequence[tuple[str, Sequence[Cell]]] = ()) -> TableSpec:
-    n_clusters = next((r.n_clusters for _, r in columns if r.n_clusters), None)
+    """The paper's regression layout; the star, cluster and robust notes come from the table builder."""
+    clustered = view.cluster not in ("robust", "none")
     return regression_table(
         columns, terms=terms, stat=view.stat, stars=view.stars, controls_row=controls_flags,  # type: ignore[arg-type]
         language=view.language, title=title, key=key, extra_rows=extra_rows,
-        notes=[*view.se_notes(n_clusters), *notes],
+        cluster_label=label(view.cluster, view.language) if clustered else None, notes=list(notes),
     )
 
 
@@ -102,12 +103,10 @@ def descriptives_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
 # --- Baseline -------------------------------------------------------------------
 
 
-_COLUMN_LABELS = {"no_controls": "(1)", "controls": "(2)", "excl_municipalities": "(3)"}
-
-
 def baseline_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     result = outcome.result
-    columns = [(_COLUMN_LABELS.get(name, name), fit) for name, fit in result.models.items()]
+    dependent = label(study.settings.outcome, view.language)
+    columns = [(dependent, fit) for fit in result.models.values()]
     flags = [name != "no_controls" for name in result.models]
     notes = [view.zh("Column (3) excludes the municipalities.", "第（3）列剔除直辖市样本。")] if "excl_municipalities" in result.models else []
     notes += list(result.notes)
