@@ -160,7 +160,9 @@ def test_laws(a, se_a, b, se_b):
     swapped = indirect_effect_tests(b, se_b, a, se_a)
     for method in SOBEL_METHODS:
         one, two = getattr(result, f"{method}_z"), getattr(swapped, f"{method}_z")
-        assert (math.isnan(one) and math.isnan(two)) or one == pytest.approx(two, rel=1e-12)
+        # Goodman subtracts s_a^2 s_b^2 inside the root: cancellation costs digits.
+        rel = 1e-8 if method == "goodman" else 1e-12
+        assert (math.isnan(one) and math.isnan(two)) or one == pytest.approx(two, rel=rel)
     # Aroian adds s_a^2 s_b^2 to the radicand, Goodman subtracts it: |z_A| <= |z_S| <= |z_G|
     assert abs(result.aroian_z) <= abs(result.sobel_z) * (1 + 1e-12)
     if not math.isnan(result.goodman_z):
