@@ -62,6 +62,26 @@ def best_time(func: Callable[[], Any], *, repeat: int = 5, min_time: float = 0.0
     return best, result
 
 
+def side_by_side(funcs: dict[str, Callable[[], Any]], *, rounds: int = 3, repeat: int = 1) -> dict[str, float]:
+    """Best wall time of each function, the functions taking turns round by round.
+
+    On a shared machine the load drifts; alternating the contenders exposes
+    them to the same drift, so the ratio of their best times is fair.
+    """
+    best = {name: float("inf") for name in funcs}
+    for _ in range(rounds):
+        for name, func in funcs.items():
+            best[name] = min(best[name], best_time(func, repeat=repeat)[0])
+    return best
+
+
+def goal_line(label: str, value: float, goal: float, *, at_most: bool = False) -> bool:
+    """Print whether ``value`` meets ``goal`` (at least, or ``at_most``) and return it."""
+    met = value <= goal if at_most else value >= goal
+    print(f"  goal {label}: {value:.3g} {'<=' if at_most else '>='} {goal:g} -> {'met' if met else 'NOT met'}")
+    return met
+
+
 def report(name: str, rows: list[tuple[str, float]], ratios: dict[str, float]) -> None:
     print(f"\n== {name}")
     for label, seconds in rows:

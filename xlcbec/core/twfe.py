@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from xlcbec.core.blas import single_blas_thread
 from xlcbec.core.results import RegressionResult, RowAccount
 from xlcbec.core.within import FixedEffectsSample
 from xlcbec.errors import CollinearityWarning, EstimationError, InputError
@@ -73,6 +74,9 @@ class EstimationSample:
     fixed_effects: tuple[FixedEffect, ...]
     rows: RowAccount
     n_singletons: int
+    # When the rows of each cluster are consecutive: where each cluster's run starts
+    # (cluster sums then come from one np.add.reduceat per column).
+    cluster_starts: np.ndarray | None = None
 
 
 def _require_columns(data: pd.DataFrame, columns: Sequence[str], sheet: str | None) -> None:
@@ -112,7 +116,9 @@ def _drop_singletons(unit: np.ndarray, time: np.ndarray, keep: np.ndarray, fixed
     while dims and keep.any():
         changed = False
         for codes in dims:
-            counts = np.bincount(codes[keep], minlength=int(codes.max()) + 1)
+            counts = np.bincount(codes if keep.all() else codes[keep], minlength=int(codes.max()) + 1)
+            if not (counts == 1).any():
+                continue  # no level with a single row: nothing to look up row by row
             # codes of blank cells are -1; those rows are not kept, so clip them for the lookup
             single = keep & (counts[np.maximum(codes, 0)] == 1)
             if single.any():
@@ -162,8 +168,8 @@ def prepare_sample(
         if zero.any():
             dropped["zero weight"] = int(zero.sum())
         keep = keep & (w_all > 0)
-    unit_all = pd.factorize(data[unit])[0]
-    time_all = pd.factorize(data[time])[0]
+    unit_all = _factorize(data[unit])
+    time_all = _factorize(data[time])
     n_singletons = 0
     if drop_singletons and fes:
         before = int(keep.sum())
@@ -193,14 +199,47 @@ def prepare_sample(
         cluster_codes = unit_codes if cluster == unit else pd.factorize(data[cluster].to_numpy()[positions])[0]
         n_clusters = int(cluster_codes.max()) + 1
         for name, c in (("unit", unit_codes), ("time", time_codes)):
-            if name in fes and _is_nested(c, cluster_codes):
+            # codes are trivially nested in themselves (clustering by the unit)
+            if name in fes and (c is cluster_codes or _is_nested(c, cluster_codes)):
                 nested += int(c.max()) + 1
     rows = RowAccount(read=read, used=int(keep.sum()), dropped=dropped)
-    return EstimationSample(index, positions, fe, unit_codes, time_codes, cluster_codes, n_clusters, nested, fes, rows, n_singletons)
+    return EstimationSample(index, positions, fe, unit_codes, time_codes, cluster_codes, n_clusters, nested, fes, rows,
+                            n_singletons, _run_starts(cluster_codes))
+
+
+def _run_starts(codes: np.ndarray | None) -> np.ndarray | None:
+    """Start of each code's run when the codes are 0, 0, 1, 1, 1, 2, ... (each level in one run), else None."""
+    if codes is None or codes.size == 0 or codes[0] != 0:
+        return None
+    steps = np.diff(codes)
+    if not np.all((steps == 0) | (steps == 1)):
+        return None
+    return np.concatenate([[0], np.flatnonzero(steps) + 1])
+
+
+def _factorize(values: pd.Series) -> np.ndarray:
+    """``pd.factorize`` codes (order of first appearance, -1 for blanks).
+
+    A sorted numeric column without blanks (the unit column of a panel sorted
+    by unit and time) is numbered by its runs, without hashing.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        array = values.to_numpy()
+        if array.size and array.dtype.kind in "iuf":
+            step = array[1:] != array[:-1]
+            if (array.dtype.kind != "f" or not np.isnan(array).any()) and bool(np.all(array[1:] >= array[:-1])):
+                codes = np.empty(array.size, dtype=np.intp)
+                codes[0] = 0
+                np.cumsum(step, out=codes[1:])
+                return codes
+    return pd.factorize(values)[0]
 
 
 def _is_nested(codes: np.ndarray, cluster_codes: np.ndarray) -> bool:
     """True when every level of ``codes`` lies within a single cluster."""
+    head = min(codes.size, 4096)
+    if head < codes.size and not _is_nested(codes[:head], cluster_codes[:head]):
+        return False  # nesting fails on the first rows already (the usual answer for years in cities)
     cluster_of_level = np.empty(int(codes.max()) + 1, dtype=np.int64)
     cluster_of_level[codes] = cluster_codes  # any one cluster per level; then check all agree
     return bool(np.array_equal(cluster_of_level[codes], cluster_codes))
@@ -254,34 +293,109 @@ def fit_twfe(
             drop_singletons=drop_singletons,
             sheet=sheet,
         )
-    pos = sample.positions
-    y_raw = _require_numeric(data, outcome, sheet)[pos]
-    x_raw = np.column_stack([_require_numeric(data, r, sheet)[pos] for r in regressors])
-    transformed = sample.fe.transform(np.column_stack([y_raw, x_raw]))
-    y, x = transformed[:, 0], transformed[:, 1:]
-    return fit_transformed(
-        y, x, sample, regressors=regressors, y_raw=y_raw, x_raw=x_raw, outcome=outcome,
-        vcov=vcov, small_sample=small_sample, treatment=treatment,
-    )
+    # One copy of the data: the used rows of the outcome and regressors as one
+    # column-major matrix, summarised (raw spread), then swept of the fixed effects in place.
+    matrix = _column_matrix(data, [outcome, *regressors], sample.positions, sheet)
+    with single_blas_thread():
+        raw = RawSpread.of(matrix[:, 0], matrix[:, 1:], sample.fe.weights)
+        sample.fe.transform(matrix, overwrite=True)
+        return fit_transformed(
+            matrix[:, 0], matrix[:, 1:], sample, regressors=regressors, raw=raw, outcome=outcome,
+            vcov=vcov, small_sample=small_sample, treatment=treatment,
+        )
 
 
-def _collinear_columns(x: np.ndarray, x_raw: np.ndarray) -> list[int]:
+def _column_matrix(data: pd.DataFrame, columns: Sequence[str], positions: np.ndarray, sheet: str | None) -> np.ndarray:
+    """The rows ``positions`` of ``columns`` as one (n, m) column-major float matrix."""
+    matrix = np.empty((positions.size, len(columns)), order="F")
+    every_row = positions.size == len(data)
+    for j, name in enumerate(columns):
+        values = _require_numeric(data, name, sheet)
+        if every_row:
+            matrix[:, j] = values
+        else:
+            np.take(values, positions, out=matrix[:, j], mode="clip")  # positions are valid; clip skips buffering
+    return matrix
+
+
+@dataclass(frozen=True)
+class RawSpread:
+    """What the fit needs from the raw (untransformed) columns.
+
+    ``tss``: total sum of squares of the outcome about its (weighted) mean (for
+    the R-squared including fixed effects); ``x_scale``: each regressor's
+    centred norm (the yardstick of the collinearity test).
+    """
+
+    tss: float
+    x_scale: np.ndarray
+
+    @classmethod
+    def of(cls, y_raw: np.ndarray, x_raw: np.ndarray, weights: np.ndarray | None) -> "RawSpread":
+        if weights is None:
+            tss = float(((y_raw - y_raw.mean()) ** 2).sum())
+        else:
+            tss = float((weights * (y_raw - (weights @ y_raw) / weights.sum()) ** 2).sum())
+        x_raw = x_raw.reshape(x_raw.shape[0], -1)
+        scale = np.empty(x_raw.shape[1])
+        for j in range(x_raw.shape[1]):
+            centred = x_raw[:, j] - x_raw[:, j].mean()
+            scale[j] = np.sqrt(centred @ centred)
+        return cls(tss, scale)
+
+
+def _collinear_columns(x: np.ndarray, x_scale: np.ndarray, xtx: np.ndarray | None = None) -> list[int]:
     """Indices of columns (in order) that add nothing beyond the FE and earlier columns.
 
     The diagonal of R in x = QR is the norm of each column's part orthogonal to
-    the columns before it; compared with the column's raw spread it tells
-    whether the fixed effects and earlier regressors already explain it.
+    the columns before it; compared with the column's raw spread (``x_scale``)
+    it tells whether the fixed effects and earlier regressors already explain it.
+
+    Fast path: the same diagonal is the Cholesky factor's of x'x (already
+    formed for the fit), which settles the common case, every column clearly
+    independent, without touching the n rows again.  Only when a column comes
+    near the threshold (where the Gram matrix's squared condition loses the
+    digits to decide) does the QR of x decide, as before.
     """
-    if x.shape[1] == 0:
+    n, k = x.shape
+    if k == 0:
         return []
+    if xtx is not None and n >= k:
+        decided = _independent_by_gram(xtx, x_scale, n)
+        if decided:
+            return []
     r = np.linalg.qr(x, mode="r")
     # With fewer rows than columns R has only n diagonal entries: the columns past
     # them cannot add anything new (residual norm 0).
-    residual_norm = np.zeros(x.shape[1])
+    residual_norm = np.zeros(k)
     residual_norm[: min(r.shape)] = np.abs(np.diag(r))
-    raw_scale = np.sqrt(((x_raw - x_raw.mean(axis=0)) ** 2).sum(axis=0))
-    scale = np.maximum(np.maximum(raw_scale, np.sqrt((x * x).sum(axis=0))), 1e-300)
-    return [j for j in range(x.shape[1]) if raw_scale[j] == 0 or residual_norm[j] <= COLLINEAR_TOL * scale[j]]
+    scale = np.maximum(np.maximum(x_scale, np.sqrt((x * x).sum(axis=0))), 1e-300)
+    return [j for j in range(k) if x_scale[j] == 0 or residual_norm[j] <= COLLINEAR_TOL * scale[j]]
+
+
+def _independent_by_gram(xtx: np.ndarray, x_scale: np.ndarray, n: int) -> bool:
+    """True when the Cholesky factor of x'x shows every column clearly independent.
+
+    With unit-length columns, the squared residual share s_j of column j is the
+    Schur complement on the diagonal; its rounding error is at most about
+    k * n * eps.  Columns count as clearly independent when s_j is far above
+    that (1e-8 at least) and the residual norm is at least twice the collinearity
+    threshold; anything closer goes to the QR test.
+    """
+    k = xtx.shape[0]
+    norms = np.sqrt(np.diag(xtx))
+    if not (np.all(norms > 0) and np.all(x_scale > 0) and np.all(np.isfinite(xtx))):
+        return False
+    unit_gram = xtx / np.outer(norms, norms)
+    try:
+        chol = np.linalg.cholesky(unit_gram)
+    except np.linalg.LinAlgError:
+        return False
+    share = np.diag(chol) ** 2
+    floor = max(1e-8, 100.0 * k * n * np.finfo(float).eps)
+    residual_norm = np.diag(chol) * norms
+    scale = np.maximum(x_scale, norms)
+    return bool(np.all(share > floor) and np.all(residual_norm > 2.0 * COLLINEAR_TOL * scale))
 
 
 def fit_transformed(
@@ -290,17 +404,28 @@ def fit_transformed(
     sample: EstimationSample,
     *,
     regressors: Sequence[str],
-    y_raw: np.ndarray,
-    x_raw: np.ndarray,
+    y_raw: np.ndarray | None = None,
+    x_raw: np.ndarray | None = None,
+    raw: RawSpread | None = None,
     outcome: str,
     vcov: VcovType = "cluster",
     small_sample: SmallSample = "stata",
     treatment: str | None = None,
 ) -> RegressionResult:
-    """OLS and the sandwich on columns already swept of fixed effects (sqrt(w)-scaled)."""
+    """OLS and the sandwich on columns already swept of fixed effects (sqrt(w)-scaled).
+
+    The raw columns enter only through their spread: give ``raw``
+    (:class:`RawSpread`) or ``y_raw`` and ``x_raw``.
+    """
+    if raw is None:
+        if y_raw is None or x_raw is None:
+            raise TypeError("fit_transformed needs raw= or both y_raw= and x_raw=")
+        raw = RawSpread.of(np.asarray(y_raw, dtype=float), np.asarray(x_raw, dtype=float), sample.fe.weights)
     names = list(regressors)
+    x_scale = raw.x_scale
     messages: list[str] = []
-    drop = _collinear_columns(x, x_raw)
+    xtx = x.T @ x
+    drop = _collinear_columns(x, x_scale, xtx)
     if drop:
         dropped_names = [names[j] for j in drop]
         if treatment in dropped_names:
@@ -313,19 +438,16 @@ def fit_transformed(
         warnings.warn(text, CollinearityWarning, stacklevel=3)
         messages.append(text)
         keep = [j for j in range(len(names)) if j not in drop]
-        x, x_raw, names = x[:, keep], x_raw[:, keep], [names[j] for j in keep]
+        x, names = x[:, keep], [names[j] for j in keep]
+        xtx = x.T @ x
     n, k = x.shape
-    xtx = x.T @ x
     bread = np.linalg.inv(xtx)
     beta = bread @ (x.T @ y)
     resid = y - x @ beta
     rss = float(resid @ resid)
     tss_within = float(y @ y)
     w = sample.fe.weights
-    if w is None:
-        tss = float(((y_raw - y_raw.mean()) ** 2).sum())
-    else:
-        tss = float((w * (y_raw - (w @ y_raw) / w.sum()) ** 2).sum())
+    tss = raw.tss
     absorbed_all = sample.fe.absorbed_dof if sample.fixed_effects else 1
     k_all = k + absorbed_all
     # Checked before any small-sample factor n / (n - K) is formed.
@@ -338,11 +460,15 @@ def fit_transformed(
     if vcov == "cluster":
         if sample.cluster_codes is None:
             raise InputError("clustered standard errors need a cluster column", column="cluster")
-        scores = x * resid[:, None]
         g = sample.n_clusters or 1
+        # Cluster sums of the scores x_j * e, one column at a time (no n x k temporary).
         sums = np.zeros((g, k))
+        starts = sample.cluster_starts
         for j in range(k):
-            sums[:, j] = np.bincount(sample.cluster_codes, weights=scores[:, j], minlength=g)
+            if starts is not None and starts.size == g:
+                sums[:, j] = np.add.reduceat(x[:, j] * resid, starts)
+            else:
+                sums[:, j] = np.bincount(sample.cluster_codes, weights=x[:, j] * resid, minlength=g)
         meat = sums.T @ sums
         cov = bread @ meat @ bread
         n_clusters = g
