@@ -42,6 +42,13 @@ _MAP_MAX_ITER = 100_000
 # Group sums of up to this many columns go column by column through bincount;
 # more columns (placebo draws, bootstrap) through one sparse product.
 _BINCOUNT_COLUMNS = 8
+# Cell weights of the dummy partialling are held densely (big x small levels) up to this many cells
+# or 4 per observation, whichever is more; beyond, as a sparse matrix.
+_DENSE_CELLS = 1 << 20
+
+
+def _dense_cells(n_big: int, n_small: int, nobs: int) -> bool:
+    return n_big * n_small <= max(4 * nobs, _DENSE_CELLS)
 
 
 def _group_sums(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
@@ -213,7 +220,7 @@ class FixedEffectsSample:
         n_b = self._counts(big)
         m_s = self._counts(small)
         cells: Any
-        if n_big * n_small <= max(4 * self.nobs, 1 << 20):
+        if _dense_cells(n_big, n_small, self.nobs):
             # dense cell weights (N x L): as small as the data for a panel
             cells = np.bincount(b * n_small + s, weights=self.weights, minlength=n_big * n_small).astype(float)
             cells = cells.reshape(n_big, n_small)
