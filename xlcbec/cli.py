@@ -68,9 +68,9 @@ def refresh_one(book: Path, out: Path | None, only: Sequence[str] | None, json_p
     """Refresh one workbook; returns the run report.  Raises InputError for bad input."""
     from xlcbec import jobs
     from xlcbec.book.atomic import atomic_write_bytes
-    from xlcbec.book.openpyxl_backend import OpenpyxlBackend
     from xlcbec.book.package import parts_openpyxl_would_drop
     from xlcbec.book.reading import read_inputs
+    from xlcbec.book.result_package import save_results
 
     book = Path(book)
     if not book.exists():
@@ -97,9 +97,8 @@ def refresh_one(book: Path, out: Path | None, only: Sequence[str] | None, json_p
     report = jobs.run_inputs(inputs, only=only, progress=progress)
     if progress:
         progress("writing results", len(report.analyses) + 1, len(report.analyses) + 1)
-    backend = OpenpyxlBackend.open(book)
-    jobs.write_report(backend, report, source=str(book))
-    backend.save(target)
+    # BOOK's parts are copied as they are and the result sheets added (no openpyxl load of BOOK).
+    save_results(book, target, lambda backend: jobs.write_report(backend, report, source=str(book)))
     if json_path is not None:
         payload = json.dumps(report.to_json(), ensure_ascii=False, indent=1, allow_nan=False).encode("utf-8")
         atomic_write_bytes(Path(json_path), payload)
