@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.core.cluster_bootstrap import ClusterResampler
+from xlcbec.core.parallel import map_blocks
 from xlcbec.core.panel import TREATMENT
 from xlcbec.core.results import RegressionResult, estimate_row
 from xlcbec.core.sobel import SobelResult, indirect_effect_tests
@@ -45,6 +47,8 @@ from xlcbec.errors import EstimationError, SettingsError
 
 DEFAULT_BOOTSTRAP_REPS = 200
 DEFAULT_SEED = 20240101
+# Replicates handed to a worker at a time (xlcbec.core.parallel); the numbers do not depend on it.
+BOOTSTRAP_BLOCK = 50
 # Singular values below this share of the largest (unit-length columns) count as zero in a replicate.
 _RANK_RCOND = 1e-10
 
@@ -212,8 +216,15 @@ def mediation(
     seed: int = DEFAULT_SEED,
     level: float = 0.95,
     sheet: str | None = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
 ) -> MediationResult:
-    """Run the mediation steps, the Sobel-family tests and the cluster bootstrap for each mediator."""
+    """Run the mediation steps, the Sobel-family tests and the cluster bootstrap for each mediator.
+
+    The bootstrap replicates run in blocks, in this process or spread over
+    workers or a Dask cluster (``n_jobs``, ``scheduler``: see
+    :mod:`xlcbec.core.parallel`), with the same numbers however they are spread.
+    """
     reps = _check_reps(bootstrap_reps)
     seed = _check_seed(seed)
     if not 0.0 < float(level) < 1.0:
@@ -241,6 +252,7 @@ def mediation(
                 data, outcome=outcome, mediator=mediator, unit=unit, time=time, treatment=treatment,
                 controls=controls, fixed_effects=fixed_effects, cluster=cluster, vcov=vcov,
                 small_sample=small_sample, reps=reps, seed=seed, level=float(level), sheet=sheet,
+                n_jobs=n_jobs, scheduler=scheduler,
             )
         except EstimationError as err:
             skipped[mediator] = str(err)
@@ -264,7 +276,8 @@ def _unusable(mediator: str, data: pd.DataFrame, *, outcome: str, treatment: str
 def _one_mediator(
     data: pd.DataFrame, *, outcome: str, mediator: str, unit: str, time: str, treatment: str,
     controls: Sequence[str], fixed_effects: str | Sequence[str], cluster: str | None, vcov: VcovType,
-    small_sample: SmallSample, reps: int, seed: int, level: float, sheet: str | None,
+    small_sample: SmallSample, reps: int, seed: int, level: float, sheet: str | None, n_jobs: int = 1,
+    scheduler: Any = None,
 ) -> MediatorResult:
     sample = prepare_sample(
         data, columns=[outcome, mediator, treatment, *controls], unit=unit, time=time, fixed_effects=fixed_effects,
@@ -290,7 +303,7 @@ def _one_mediator(
             step1_controls=[c for c in step1.params.index if c != treatment],
             step2_controls=[c for c in step2.params.index if c not in (treatment, mediator)],
             unit=unit, cluster=cluster if vcov == "cluster" else None, reps=reps, seed=seed, level=level,
-            estimate=a * b,
+            estimate=a * b, n_jobs=n_jobs, scheduler=scheduler,
         )
     else:
         notes.append("bootstrap not run (bootstrap_reps = 0)")
@@ -300,7 +313,7 @@ def _one_mediator(
 def _bootstrap(
     data: pd.DataFrame, sample: EstimationSample, *, outcome: str, mediator: str, treatment: str,
     step1_controls: Sequence[str], step2_controls: Sequence[str], unit: str, cluster: str | None,
-    reps: int, seed: int, level: float, estimate: float,
+    reps: int, seed: int, level: float, estimate: float, n_jobs: int = 1, scheduler: Any = None,
 ) -> BootstrapInterval:
     controls = list(dict.fromkeys([*step1_controls, *step2_controls]))
     columns = [mediator, outcome, treatment, *controls]  # positions 0, 1, 2, 3...
@@ -316,17 +329,13 @@ def _bootstrap(
         if cluster is not None:
             note_parts.append(f"units resampled because {unit!r} is not nested in the clusters {cluster!r}")
     resampler = ClusterResampler.build(resample_codes, sample.unit_codes, sample.time_codes)
-    draws = np.full(reps, np.nan)
-    for rep in resampler.draws(reps, seed):
-        codes = [c for name, c in (("unit", rep.unit_codes), ("time", rep.time_codes)) if name in sample.fixed_effects]
-        fe = (FixedEffectsSample.build(codes) if codes
-              else FixedEffectsSample((), (), None, False, int(rep.rows.size)))
-        raw = matrix[rep.rows]
-        z = fe.transform(raw)
-        raw_scale = np.sqrt(((raw - raw.mean(axis=0)) ** 2).sum(axis=0))
-        a = _identified_coefficient(z[:, design1], z[:, 0], 0, raw_scale[design1])
-        b = _identified_coefficient(z[:, design2], z[:, 1], 1, raw_scale[design2])
-        draws[rep.index] = a * b
+    # Every replicate's cluster picks come from one generator call (ClusterResampler.picks), so
+    # the draws are the same however the blocks are spread.
+    picks = resampler.picks(reps, seed)
+    blocks = [(first, picks[first:first + BOOTSTRAP_BLOCK]) for first in range(0, reps, BOOTSTRAP_BLOCK)]
+    job = partial(_replicate_block, resampler=resampler, matrix=matrix, design1=design1, design2=design2,
+                  fixed_effects=tuple(sample.fixed_effects))
+    draws = np.concatenate(map_blocks(job, blocks, n_jobs=n_jobs, scheduler=scheduler)) if blocks else np.full(0, np.nan)
     ok = draws[np.isfinite(draws)]
     failed = reps - ok.size
     alpha = 1.0 - level
@@ -346,6 +355,27 @@ def _bootstrap(
     ])
     return BootstrapInterval(estimate, low, high, se, level, reps, failed, seed, resampled, resampler.n_clusters,
                              draws, note)
+
+
+def _replicate_block(
+    block: tuple[int, np.ndarray], *, resampler: ClusterResampler, matrix: np.ndarray, design1: list[int],
+    design2: list[int], fixed_effects: tuple[str, ...],
+) -> np.ndarray:
+    """a*b of the replicates ``first, first + 1, ...`` whose cluster picks are the rows of ``picks``."""
+    first, picks = block
+    draws = np.full(len(picks), np.nan)
+    for offset, row in enumerate(picks):
+        rep = resampler.replicate(first + offset, row)
+        codes = [c for name, c in (("unit", rep.unit_codes), ("time", rep.time_codes)) if name in fixed_effects]
+        fe = (FixedEffectsSample.build(codes) if codes
+              else FixedEffectsSample((), (), None, False, int(rep.rows.size)))
+        raw = matrix[rep.rows]
+        z = fe.transform(raw)
+        raw_scale = np.sqrt(((raw - raw.mean(axis=0)) ** 2).sum(axis=0))
+        a = _identified_coefficient(z[:, design1], z[:, 0], 0, raw_scale[design1])
+        b = _identified_coefficient(z[:, design2], z[:, 1], 1, raw_scale[design2])
+        draws[offset] = a * b
+    return draws
 
 
 def _identified_coefficient(x: np.ndarray, y: np.ndarray, j: int, raw_scale: np.ndarray) -> float:

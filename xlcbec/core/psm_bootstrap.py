@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 
 from xlcbec.core.matching import Method, att_with_counts, att_with_counts_batch, match_arrays
+from xlcbec.core.parallel import map_blocks
 from xlcbec.core.pscore import ScoreModelName, cdf, newton_batch
 from xlcbec.errors import EstimationError
 
@@ -111,31 +114,47 @@ def bootstrap_att(
     caliper: float | None = None,
     reps: int = 200,
     seed: int = 20240101,
+    n_jobs: int = 1,
+    scheduler: Any = None,
 ) -> BootstrapATT:
     """Bootstrap the ATT over units.
 
     ``design`` is the score model's (n, k) design with the constant last,
     ``start`` the full-sample coefficients, ``unit_codes`` 0..G-1 per row.
+    All draws' unit counts come from one generator call; blocks of
+    ``DRAW_CHUNK`` draws are solved together, in this process or spread over
+    workers or a Dask cluster (``n_jobs``, ``scheduler``: see
+    :mod:`xlcbec.core.parallel`), with the same numbers however they are spread.
     """
     n_units = int(unit_codes.max()) + 1
-    draws = np.full(reps, np.nan)
     unit_counts = unit_draws(n_units, reps, seed)
-    for first in range(0, reps, DRAW_CHUNK):
-        block = unit_counts[first:first + DRAW_CHUNK]
-        row_counts = block[:, unit_codes]
-        params, converged = newton_batch(model, y=treated.astype(float), x=design,
-                                         weights=row_counts.astype(float), start=start)
-        scores = cdf(model, params @ design.T)
-        good = converged & np.all(np.isfinite(scores), axis=1)
-        if method == "epanechnikov":
-            block_att = att_with_counts_batch(scores[good], treated, y, row_counts[good], bandwidth=bandwidth,
-                                              common_support=common_support)
-            draws[first + np.flatnonzero(good)] = block_att
-            continue
-        for b in np.flatnonzero(good):
-            draws[first + b] = draw_att(scores[b], treated, y, row_counts[b], method=method, bandwidth=bandwidth,
-                                        common_support=common_support, k=k, caliper=caliper)
+    blocks = [unit_counts[first:first + DRAW_CHUNK] for first in range(0, reps, DRAW_CHUNK)]
+    job = partial(_block_att, y=y, treated=treated, design=design, unit_codes=unit_codes, model=model, start=start,
+                  method=method, bandwidth=bandwidth, common_support=common_support, k=k, caliper=caliper)
+    draws = np.concatenate(map_blocks(job, blocks, n_jobs=n_jobs, scheduler=scheduler)) if blocks else np.full(0, np.nan)
     valid = draws[~np.isnan(draws)]
     se = float(np.std(valid, ddof=1)) if valid.size >= 2 else math.nan
     draws.flags.writeable = False
     return BootstrapATT(se=se, reps=reps, seed=seed, draws=draws, n_units=n_units)
+
+
+def _block_att(
+    block: np.ndarray, *, y: np.ndarray, treated: np.ndarray, design: np.ndarray, unit_codes: np.ndarray,
+    model: ScoreModelName, start: np.ndarray, method: Method, bandwidth: float, common_support: bool, k: int,
+    caliper: float | None,
+) -> np.ndarray:
+    """The ATTs of one block of draws (rows of unit counts); NaN where a draw fails."""
+    draws = np.full(block.shape[0], np.nan)
+    row_counts = block[:, unit_codes]
+    params, converged = newton_batch(model, y=treated.astype(float), x=design, weights=row_counts.astype(float),
+                                     start=start)
+    scores = cdf(model, params @ design.T)
+    good = converged & np.all(np.isfinite(scores), axis=1)
+    if method == "epanechnikov":
+        draws[np.flatnonzero(good)] = att_with_counts_batch(scores[good], treated, y, row_counts[good],
+                                                            bandwidth=bandwidth, common_support=common_support)
+        return draws
+    for b in np.flatnonzero(good):
+        draws[b] = draw_att(scores[b], treated, y, row_counts[b], method=method, bandwidth=bandwidth,
+                            common_support=common_support, k=k, caliper=caliper)
+    return draws
