@@ -174,3 +174,29 @@ def test_single_blas_thread_restores_the_limit_and_leaves_workers_alone():
     thread.start()
     thread.join()
     assert seen == [before]
+
+
+@pytest.mark.parametrize("size", [12, 100])  # the closure by squaring (<= 64 nodes) and the graph library
+def test_components_label_each_node_with_its_parts_first_member(size):
+    rng = np.random.default_rng(size)
+    groups = rng.integers(0, 5, size=size)
+    linked = (groups[:, None] == groups[None, :]) & (rng.uniform(size=(size, size)) < 0.5)
+    linked = linked | linked.T
+    # the same parts by a plain union-find
+    parent = list(range(size))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(linked)):
+        a, b = root(int(i)), root(int(j))
+        parent[max(a, b)] = min(a, b)
+    members: dict[int, list[int]] = {}
+    for i in range(size):
+        members.setdefault(root(i), []).append(i)
+    expected = np.empty(size, dtype=int)
+    for part in members.values():
+        expected[part] = min(part)
+    np.testing.assert_array_equal(within._components(linked), expected)

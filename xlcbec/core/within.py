@@ -42,6 +42,7 @@ _MAP_MAX_ITER = 100_000
 # Group sums of up to this many columns go column by column through bincount;
 # more columns (placebo draws, bootstrap) through one sparse product.
 _BINCOUNT_COLUMNS = 8
+_SPARSE_MIN_CELLS = 100_000
 # Cell weights of the dummy partialling are held densely (big x small levels) up to this many cells
 # or 4 per observation, whichever is more; beyond, as a sparse matrix.
 _DENSE_CELLS = 1 << 20
@@ -51,20 +52,49 @@ def _dense_cells(n_big: int, n_small: int, nobs: int) -> bool:
     return n_big * n_small <= max(4 * nobs, _DENSE_CELLS)
 
 
-def _group_sums(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
-    """Column sums of ``values`` (n x m) within each group: (n_groups x m)."""
-    if values.shape[1] <= _BINCOUNT_COLUMNS or values.flags.f_contiguous and not values.flags.c_contiguous:
-        out = np.empty((n_groups, values.shape[1]))
-        for j in range(values.shape[1]):
+def _group_sums(codes: np.ndarray, n_groups: int, values: np.ndarray, cache: dict[str, Any] | None = None,
+                key: str = "") -> np.ndarray:
+    """Column sums of ``values`` (n x m) within each group: (n_groups x m).
+
+    Few columns, column-major data or little data: one bincount per column.
+    Many columns of row-major data (placebo draws, bootstrap): one product with
+    the sparse group indicator, kept in ``cache[key]`` for the next call.
+    """
+    n, m = values.shape
+    if m <= _BINCOUNT_COLUMNS or n * m < _SPARSE_MIN_CELLS or values.flags.f_contiguous and not values.flags.c_contiguous:
+        out = np.empty((n_groups, m))
+        for j in range(m):
             out[:, j] = np.bincount(codes, weights=values[:, j], minlength=n_groups)
         return out
-    # Many columns (placebo draws, bootstrap): one sparse product beats m passes.
     from scipy import sparse
 
-    indicator = sparse.csr_matrix(
-        (np.ones(codes.size), (codes, np.arange(codes.size))), shape=(n_groups, codes.size)
-    )
+    indicator = cache.get(key) if cache is not None else None
+    if indicator is None:
+        indicator = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_groups, n))
+        if cache is not None:
+            cache[key] = indicator
     return np.asarray(indicator @ values)
+
+
+def _components(linked: np.ndarray) -> np.ndarray:
+    """Connected-component label (its smallest member) of each node of a symmetric boolean adjacency."""
+    size = linked.shape[0]
+    if size > 64:
+        from scipy import sparse
+        from scipy.sparse.csgraph import connected_components
+
+        _, labels = connected_components(sparse.csr_matrix(linked), directed=False)
+        first = np.full(labels.max() + 1, size)
+        np.minimum.at(first, labels, np.arange(size))
+        return first[labels]
+    # Few nodes (years): the transitive closure by repeated squaring is cheaper than a graph library call.
+    reach = (linked | np.eye(size, dtype=bool)).astype(float)
+    while True:
+        wider = (reach @ reach > 0).astype(float)
+        if np.array_equal(wider, reach):
+            break
+        reach = wider
+    return reach.argmax(axis=0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,7 +190,7 @@ class FixedEffectsSample:
 
     def _group_means(self, dim: int, x: np.ndarray) -> np.ndarray:
         codes, n_groups, w = self.codes[dim], self.levels[dim], self.weights
-        sums = _group_sums(codes, n_groups, x if w is None else x * w[:, None])
+        sums = _group_sums(codes, n_groups, x if w is None else x * w[:, None], self._cache, f"indicator{dim}")
         return sums / self._counts(dim)[:, None]
 
     def _demean(self, x: np.ndarray, dim: int) -> None:
@@ -211,7 +241,6 @@ class FixedEffectsSample:
             return system
         from scipy import sparse
         from scipy.linalg import cho_factor
-        from scipy.sparse.csgraph import connected_components
 
         big = 0 if self.levels[0] >= self.levels[1] else 1
         small = 1 - big
@@ -232,10 +261,8 @@ class FixedEffectsSample:
             scaled = sparse.diags(1.0 / n_b) @ cells
             gram = np.diag(m_s) - np.asarray((cells.T @ scaled).todense())
         # Off-diagonal G[s, t] is minus a sum of positive terms: non-zero exactly when linked.
-        _, part = connected_components(sparse.csr_matrix(gram != 0), directed=False)
-        reference = np.zeros(n_small, dtype=bool)
-        reference[np.unique(part, return_index=True)[1]] = True
-        keep = np.flatnonzero(~reference)
+        # Each part's first level is its reference.
+        keep = np.flatnonzero(_components(gram != 0) != np.arange(n_small))
         factor = None
         if keep.size:
             try:
@@ -260,7 +287,8 @@ class FixedEffectsSample:
         b, s = self.codes[big], self.codes[small]
         big_means = self._group_means(big, x)  # (levels_big, m)
         weighted = x if self.weights is None else x * self.weights[:, None]
-        rhs = _group_sums(s, self.levels[small], weighted) - np.asarray(system["cells"].T @ big_means)
+        rhs = (_group_sums(s, self.levels[small], weighted, self._cache, f"indicator{small}")
+               - np.asarray(system["cells"].T @ big_means))
         coef = np.zeros_like(rhs)
         if system["keep"].size:
             keep = system["keep"]
