@@ -134,8 +134,8 @@ def test_user_sheets_styles_and_names_survive(inputs_book, report, tmp_path):
     assert result["Baseline"]["A1"].font.name == "Times New Roman"
 
 
-def test_workbooks_outside_the_merge_take_the_openpyxl_route(inputs_book, report, tmp_path, monkeypatch):
-    # A workbook that already holds a result sheet being rebuilt: the plain route replaces it.
+def test_a_second_refresh_rebuilds_the_result_sheets_in_place(inputs_book, report, tmp_path, monkeypatch):
+    """Refreshing a workbook that already holds result sheets replaces them, parts and names included."""
     first = save_results(inputs_book, tmp_path / "first.xlsx", _write(report, inputs_book))
     opened: list[Path] = []
     real_open = OpenpyxlBackend.open.__func__
@@ -146,16 +146,39 @@ def test_workbooks_outside_the_merge_take_the_openpyxl_route(inputs_book, report
 
     monkeypatch.setattr(OpenpyxlBackend, "open", classmethod(counting_open))
     again = save_results(first, tmp_path / "again.xlsx", _write(report, first))
-    assert opened == [first]
+    assert opened == []  # merged, not loaded into openpyxl
     monkeypatch.undo()
+    plain = _plain(first, report, tmp_path / "plain.xlsx")
+    assert_same_workbook(again, plain)
     assert_same_workbook(again, first)
+    with zipfile.ZipFile(first) as before, zipfile.ZipFile(again) as after:
+        assert len(after.namelist()) == len(before.namelist())  # the old sheets' parts are gone, not kept beside
+        assert after.testzip() is None
+        content_types = after.read("[Content_Types].xml").decode()
+        for name in after.namelist():
+            if name.endswith(".xml") and not name.startswith(("[", "_rels")) and "/_rels/" not in name:
+                assert f'PartName="/{name}"' in content_types, name
+        workbook = after.read("xl/workbook.xml").decode()
+        assert workbook.count("_xlnm._FilterDatabase") == before.read("xl/workbook.xml").decode().count("_xlnm._FilterDatabase")
 
+    # Only some analyses again: the other result sheets stay as they were.
+    partial_report = jobs.run_inputs(read_inputs(first), only=("baseline",))
+    partly = save_results(first, tmp_path / "partly.xlsx", _write(partial_report, first))
+    assert_same_workbook(partly, _plain(first, partial_report, tmp_path / "partly_plain.xlsx"))
+    assert "EventStudy" in openpyxl.load_workbook(partly).sheetnames
+
+
+def test_a_sheet_differing_only_in_case_takes_the_openpyxl_route(inputs_book, report, tmp_path):
+    book = openpyxl.load_workbook(inputs_book)
+    book.create_sheet("baseline")
+    clashing = tmp_path / "clashing.xlsx"
+    book.save(clashing)
     results = io.BytesIO()
-    backend = OpenpyxlBackend.results_only(first)
-    _write(report, first)(backend)
+    backend = OpenpyxlBackend.results_only(clashing)
+    _write(report, clashing)(backend)
     backend.workbook.save(results)
     with pytest.raises(Unsupported, match="already has a sheet"):
-        plan_merge(first, results.getvalue())
+        plan_merge(clashing, results.getvalue())
 
 
 def test_macro_enabled_packages_are_not_merged(inputs_book, report, tmp_path):

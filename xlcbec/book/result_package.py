@@ -15,11 +15,17 @@ at the zip level:
   already uses the name, and their cell styles are appended to BOOK's
   (fonts, fills, borders, number formats and cell formats, indexes shifted).
 
-So the input sheets, their formatting, charts, pictures, macros-free extras
-and everything else come out exactly as they went in.  When BOOK is outside
-what this merge handles (it already holds a result sheet being rebuilt, its
-XML uses prefixed namespaces, it is macro-enabled, ...), :func:`merge_results`
-says so by returning False, and the caller falls back to the openpyxl route.
+- result sheets BOOK already holds (an earlier refresh) that are rebuilt now
+  are left out with every part only they use (drawings, charts), their
+  relationships, content types and sheet-local names; the new sheet takes
+  the old one's place.
+
+So the input sheets, their formatting, charts, pictures and everything else
+come out exactly as they went in.  When BOOK is outside what this merge
+handles (a sheet name differing from a result sheet's only in case, XML with
+prefixed namespaces, a macro-enabled workbook, ...), :func:`plan_merge`
+raises :class:`Unsupported` before anything is written, and
+:func:`save_results` takes the openpyxl route instead.
 """
 
 from __future__ import annotations
@@ -412,7 +418,7 @@ def _write(book: str | Path, plan: "_Plan", handle: BinaryIO) -> None:
         for info in zin.infolist():
             if info.filename in plan.replaced:
                 writer.add(info.filename, plan.replaced[info.filename])
-            elif not info.is_dir():
+            elif not info.is_dir() and info.filename not in plan.removed:
                 writer.copy(source, info)
     for name, data in plan.added:
         writer.add(name, data)
@@ -423,12 +429,16 @@ def _write(book: str | Path, plan: "_Plan", handle: BinaryIO) -> None:
 class _Plan:
     replaced: dict[str, bytes]  # BOOK's members with new content
     added: list[tuple[str, bytes]]  # the result parts, under their names in the output
+    removed: set[str] = field(default_factory=set)  # BOOK's members left out (rebuilt sheets' parts)
 
 
 def _plan(book: _Package, result: _Package) -> _Plan:
     book_names = [name for name, _, _ in book.sheets]
     result_names = [name for name, _, _ in result.sheets]
-    folded = {name.casefold() for name in book_names}
+    # A result sheet BOOK already has (an earlier refresh) is rebuilt in its place; a name
+    # differing only in case is another sheet, which Excel would not tell apart.
+    rebuilt = [name for name in book_names if name in result_names]
+    folded = {name.casefold() for name in book_names if name not in rebuilt}
     clash = [name for name in result_names if name.casefold() in folded]
     if clash:
         raise Unsupported(f"the workbook already has a sheet {clash[0]!r}")
@@ -494,12 +504,15 @@ def _plan(book: _Package, result: _Package) -> _Plan:
 
             added.append((_rels_of(new), _REL_ELEMENT.sub(retarget, text).encode("utf-8")))
 
-    # Sheet order: each result sheet where a refresh through openpyxl would put it.
+    # Sheet order: a rebuilt sheet keeps its place; a new one goes where a refresh through
+    # openpyxl would put it.
     final = list(book_names)
     for name in result_names:
-        final.insert(result_sheet_position(final, name), name)
+        if name not in rebuilt:
+            final.insert(result_sheet_position(final, name), name)
     new_index = {name: final.index(name) for name in final}
-    old_to_new = {i: new_index[name] for i, name in enumerate(book_names)}
+    old_to_new = {i: new_index[name] for i, name in enumerate(book_names) if name not in rebuilt}
+    removed, workbook_rels, content_types, workbook = _drop_rebuilt(book, rebuilt)
 
     used_ids = {int(m) for m in re.findall(r'\bId="rId(\d+)"', book.workbook_rels)}
     next_rid = max(used_ids, default=0) + 1
@@ -520,7 +533,7 @@ def _plan(book: _Package, result: _Package) -> _Plan:
                             f'state="visible" r:id="{rid}"/>')
         next_sheet_id += 1
 
-    workbook = _place_sheets(book.workbook, book_names, final, new_sheets)
+    workbook = _place_sheets(workbook, book_names, final, new_sheets)
     workbook = _reindex_sheets(workbook, old_to_new)
     result_defined = re.search(r"<definedNames\b[^>]*>(.*?)</definedNames\s*>", result.workbook, re.S)
     if result_defined:
@@ -532,9 +545,8 @@ def _plan(book: _Package, result: _Package) -> _Plan:
                 tag = tag.replace(local.group(0), f'localSheetId="{new_index[sheet]}"', 1)
             moved.append(tag)
         workbook = _add_defined_names(workbook, "".join(moved))
-    relations = _insert_before_end(book.workbook_rels, "</Relationships>", "".join(new_relations),
+    relations = _insert_before_end(workbook_rels, "</Relationships>", "".join(new_relations),
                                    _rels_of(book.workbook_part))
-    content_types = book.content_types
     if defaults:
         first_override = content_types.find("<Override")
         at = first_override if first_override >= 0 else content_types.rfind("</Types>")
@@ -546,11 +558,11 @@ def _plan(book: _Package, result: _Package) -> _Plan:
         _rels_of(book.workbook_part): relations.encode("utf-8"),
         book.styles_part: styles.encode("utf-8"),
     }
-    return _Plan(replaced, added)
+    return _Plan(replaced, added, removed)
 
 
 def _place_sheets(workbook: str, book_names: list[str], final: list[str], new_sheets: dict[str, str]) -> str:
-    """Insert the new ``<sheet>`` elements among BOOK's at their final positions."""
+    """The ``<sheet>`` elements in their final order: BOOK's kept ones and the results' new ones."""
     block = re.search(r"(<sheets\b[^>]*>)(.*?)(</sheets\s*>)", workbook, re.S)
     if block is None:
         raise Unsupported("a workbook without sheets")
@@ -558,8 +570,73 @@ def _place_sheets(workbook: str, book_names: list[str], final: list[str], new_sh
     if len(existing) != len(book_names):
         raise Unsupported("sheet elements that cannot be told apart")
     by_name = dict(zip(book_names, existing))
-    body = "".join(by_name[name] if name in by_name else new_sheets[name] for name in final)
+    body = "".join(new_sheets[name] if name in new_sheets else by_name[name] for name in final)
     return workbook[:block.start()] + block.group(1) + body + block.group(3) + workbook[block.end():]
+
+
+def _drop_rebuilt(book: _Package, rebuilt: list[str]) -> tuple[set[str], str, str, str]:
+    """Leave out the sheets to rebuild: their parts (those no kept part uses), relationships,
+    content types and sheet-local names.  Returns (removed members, workbook relationships,
+    content types, workbook part)."""
+    workbook_rels, content_types, workbook = book.workbook_rels, book.content_types, book.workbook
+    if not rebuilt:
+        return set(), workbook_rels, content_types, workbook
+    names = [name for name, _, _ in book.sheets]
+    dropped = [(name, rid, member) for name, rid, member in book.sheets if name in rebuilt]
+    dropped_rids = {rid for _, rid, _ in dropped}
+    targets: dict[str, list[str]] = {}
+    for member in book.names:
+        rels = _rels_of(member)
+        if rels in book.names:
+            targets[member] = [_resolve(member, r["Target"]) for r in _relationships(_text(book.zf.read(rels), rels))
+                               if r.get("TargetMode") != "External" and "Target" in r]
+
+    def reachable(roots: list[str]) -> set[str]:
+        seen: set[str] = set()
+        queue = list(roots)
+        while queue:
+            part = queue.pop()
+            if part in seen:
+                continue
+            seen.add(part)
+            queue.extend(targets.get(part, []))
+        return seen
+
+    kept_roots = [_resolve("", r["Target"]) for r in _relationships(_text(book.zf.read("_rels/.rels"), "_rels/.rels"))
+                  if r.get("TargetMode") != "External" and _resolve("", r["Target"]) != book.workbook_part]
+    kept_roots += [_resolve(book.workbook_part, r["Target"]) for r in _relationships(workbook_rels)
+                   if r.get("Id") not in dropped_rids and r.get("TargetMode") != "External"]
+    kept = reachable(kept_roots) | {book.workbook_part}
+    gone = reachable([member for _, _, member in dropped]) - kept
+    calc_chain = next((p for p in kept if p.endswith("calcChain.xml")), None)
+    if calc_chain is not None:
+        # Formulas on a dropped sheet would leave calcChain pointing at a missing sheet; Excel
+        # rebuilds the chain when it is absent.
+        chain = _text(book.zf.read(calc_chain), calc_chain)
+        if any(re.search(r'\bi="' + sheet_id + '"', chain) for sheet_id in _sheet_ids(workbook, rebuilt)):
+            gone.add(calc_chain)
+    removed = gone | {_rels_of(part) for part in gone if _rels_of(part) in book.names}
+    workbook_rels = re.sub(
+        r"<Relationship\b[^>]*?(?:/>|>\s*</Relationship\s*>)",
+        lambda m: "" if (_attributes(m.group(0)).get("Id") in dropped_rids
+                         or _resolve(book.workbook_part, _attributes(m.group(0)).get("Target", "")) in gone) else m.group(0),
+        workbook_rels)
+    content_types = re.sub(r"<Override\b[^>]*>",
+                           lambda m: "" if _attributes(m.group(0)).get("PartName", "").lstrip("/") in removed else m.group(0),
+                           content_types)
+    dropped_positions = {str(names.index(name)) for name in rebuilt}
+    workbook = re.sub(r"<definedName\b[^>]*?\blocalSheetId=\"(\d+)\"[^>]*>.*?</definedName\s*>",
+                      lambda m: "" if m.group(1) in dropped_positions else m.group(0), workbook, flags=re.S)
+    return removed, workbook_rels, content_types, workbook
+
+
+def _sheet_ids(workbook: str, names: list[str]) -> list[str]:
+    ids = []
+    for tag in re.findall(r"<sheet\b[^>]*>", workbook):
+        attributes = _attributes(tag)
+        if _unescape(attributes.get("name", "")) in names and "sheetId" in attributes:
+            ids.append(attributes["sheetId"])
+    return ids
 
 
 def _reindex_sheets(workbook: str, old_to_new: dict[int, int]) -> str:
