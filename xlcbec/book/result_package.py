@@ -471,8 +471,8 @@ def _plan(book: _Package, result: _Package) -> _Plan:
                 queue.append(target)
 
     added: list[tuple[str, bytes]] = []
-    overrides = []
-    defaults = []
+    overrides: list[str] = []
+    defaults: list[str] = []
     sheet_members = {member for _, _, member in result.sheets}
     for member in order:
         new = renamed[member]
