@@ -265,9 +265,23 @@ def test_check_lists_every_problem_with_its_cell() -> None:
 
 
 def test_check_says_so_when_there_is_no_problem() -> None:
-    host = FakeHost({"Panel": [["city", "year", "HQD"], ["Hangzhou", 2015, 0.5], ["Hangzhou", 2016, 0.6]]})
+    # A panel a refresh can run: a pilot city (2016) and a never-treated one.
+    panel = [["city", "year", "HQD", "pilot_year"], ["Hangzhou", 2015, 0.5, 2016], ["Hangzhou", 2016, 0.6, 2016],
+             ["Ningbo", 2015, 0.4, None], ["Ningbo", 2016, 0.45, None]]
+    host = FakeHost({"Panel": panel})
     ribbon.dispatch("check", host=host)
     assert host.messages == [("No problems found in the input sheets.", False)]
+
+
+def test_check_reports_what_a_refresh_would_stop_at() -> None:
+    # Readable sheets, but no city is ever a pilot: the same problem `xlcbec check` reports.
+    panel = [["city", "year", "HQD", "pilot_year"], ["Hangzhou", 2015, 0.5, None], ["Hangzhou", 2016, 0.6, None],
+             ["Ningbo", 2015, 0.4, None], ["Ningbo", 2016, 0.45, None]]
+    host = FakeHost({"Panel": panel})
+    ribbon.dispatch("check", host=host)
+    (text, critical), = host.messages
+    assert critical and text.startswith("1 problem(s) found:")
+    assert "Sheet 'Panel', column 'pilot_year': no row is treated" in text and "Fix:" in text
 
 
 def test_check_reports_a_missing_panel_sheet() -> None:

@@ -20,12 +20,14 @@ from typing import Any
 
 import pandas as pd
 
+from xlcbec.book.contract import SPEC_BY_KEY
 from xlcbec.book.settings import Settings
 from xlcbec.core.panel import FIRST_TREAT, TREATMENT, PanelData, prepare_panel
 from xlcbec.core.results import RowAccount
 from xlcbec.errors import InputError, NotApplicableError, XlcbecWarning
 
 PANEL_SHEET = "Panel"
+SETTINGS_SHEET = "Settings"
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,6 +40,8 @@ class Study:
     policies: pd.DataFrame
     keywords: pd.DataFrame
     notes: tuple[str, ...] = ()
+    # Moves an error an analysis raises to where the user typed the value (Settings row, Cities cell).
+    locate: Callable[[InputError], InputError] = field(default=lambda error: error, compare=False, repr=False)
 
     @property
     def data(self) -> pd.DataFrame:
@@ -78,29 +82,125 @@ class Outcome:
     estimates: list[dict[str, Any]]
     notes: tuple[str, ...] = ()
     rows: RowAccount | None = None
+    model_rows: Mapping[str, RowAccount] = field(default_factory=dict)  # per model, when there are several
+
+
+def setting_error(settings: Settings, key: str, problem: str, *, fix: str) -> InputError:
+    """A problem with the value of Settings ``key``, located on its row of the Settings sheet."""
+    return InputError(problem, sheet=SETTINGS_SHEET, row=settings.row_of(key), column="Value", fix=fix)
+
+
+def locate_setting(error: InputError, settings: Settings) -> InputError:
+    """A core error about a setting (sheet Settings, the key as its column, no row) moved to the key's row."""
+    if error.sheet != SETTINGS_SHEET or error.rows or error.column not in SPEC_BY_KEY:
+        return error
+    key = str(error.column)
+    problem = error.problem if key in error.problem else f"'{key}': {error.problem}"
+    return setting_error(settings, key, problem, fix=error.fix or f"correct Settings '{key}'")
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(repr(c) for c in columns)
+
+
+def _missing_columns_error(settings: Settings, key: str, what: str, missing: Sequence[str]) -> InputError:
+    plural = len(missing) > 1
+    return setting_error(
+        settings, key,
+        f"the {what}{'s' if plural else ''} {_names(missing)} named in Settings '{key}' "
+        f"{'are not Panel columns' if plural else 'is not a Panel column'} (nor Cities columns or indices)",
+        fix=f"add the column{'s' if plural else ''} {_names(missing)} to Panel, or correct Settings '{key}'",
+    )
 
 
 def _require_outcome(study: Study) -> str:
     outcome = study.settings.outcome
     if outcome not in study.data.columns:
-        raise InputError(
-            f"the outcome {outcome!r} is neither a Panel column nor an index defined on the Indicators sheet",
-            sheet="Settings", column="Value",
-            fix=f"add a column {outcome!r} to Panel, define it on Indicators, or set Settings 'outcome'",
-        )
+        raise _outcome_error(study.settings, outcome)
     return outcome
+
+
+def _outcome_error(settings: Settings, outcome: str) -> InputError:
+    return setting_error(
+        settings, "outcome",
+        f"the outcome {outcome!r} is neither a Panel column nor an index defined on the Indicators sheet",
+        fix=f"add a column {outcome!r} to Panel, define it on Indicators, or set Settings 'outcome'",
+    )
 
 
 def _present_controls(study: Study) -> tuple[str, ...]:
     """The controls; a default control the data lack is left out (said in the Log), a named one must exist."""
     missing = [c for c in study.controls if c not in study.data.columns]
     if missing and "controls" in study.settings.explicit:
-        raise InputError(
-            f"the control {missing[0]!r} named in Settings is not a Panel column",
-            sheet="Settings", column="Value",
-            fix=f"add the column {missing[0]!r} to Panel or remove it from 'controls'",
-        )
+        raise _missing_columns_error(study.settings, "controls", "control", missing)
     return tuple(c for c in study.controls if c in study.data.columns)
+
+
+# Which analyses read which settings (for the checks made before any analysis runs).
+_USES_OUTCOME = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "placebo", "bacon", "cs", "sun_abraham")
+_USES_CONTROLS = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "placebo")
+_USES_CLUSTER = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "sun_abraham")
+
+
+def treatment_problems(columns: Sequence[str], settings: Settings) -> list[InputError]:
+    """Before the panel is prepared: the treatment (or pilot-year) column the Settings name must exist."""
+    present = set(columns)
+    if settings.treatment:
+        if settings.treatment not in present:
+            return [_missing_columns_error(settings, "treatment", "treatment column", [settings.treatment])]
+        return []
+    if settings.first_treat in present:
+        return []
+    if "first_treat" in settings.explicit:
+        return [_missing_columns_error(settings, "first_treat", "pilot-year column", [settings.first_treat])]
+    return [InputError(
+        f"the pilot-year column {settings.first_treat!r} is on neither Panel nor Cities",
+        sheet=PANEL_SHEET, row=1, column=settings.first_treat,
+        fix=f"add a column {settings.first_treat!r} with each city's pilot year (empty = never) to Cities or Panel, "
+        "or name a 0/1 treatment column in Settings 'treatment'",
+    )]
+
+
+def study_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
+    """Every column or group the Settings name for ``analyses`` that the data lack, one problem per setting.
+
+    A column the user named must exist; a *default* the data lack is left out
+    (or the analysis skipped) with a line in the Log, as before.
+    """
+    from xlcbec.core.city_groups import GROUPS
+
+    s = study.settings
+    columns = set(study.data.columns)
+    chosen = set(analyses)
+    problems: list[InputError] = []
+    if chosen & set(_USES_OUTCOME) and s.outcome not in columns:
+        problems.append(_outcome_error(s, s.outcome))
+    if chosen & set(_USES_CONTROLS) and "controls" in s.explicit:
+        missing = [c for c in s.controls if c not in columns]
+        if missing:
+            problems.append(_missing_columns_error(s, "controls", "control", missing))
+    if "psm" in chosen and s.psm_covariates is not None:
+        missing = [c for c in s.psm_covariates if c not in columns]
+        if missing:
+            problems.append(_missing_columns_error(s, "psm_covariates", "PSM covariate", missing))
+    if "mediation" in chosen and "mediators" in s.explicit:
+        missing = [m for m in s.mediators if m not in columns]
+        if missing:
+            problems.append(_missing_columns_error(s, "mediators", "mediator", missing))
+    if "heterogeneity" in chosen:
+        unknown = [g for g in s.heterogeneity if g.strip().lower() not in GROUPS]
+        if unknown:
+            problems.append(setting_error(
+                s, "heterogeneity", f"'heterogeneity' names unknown group{'s' if len(unknown) > 1 else ''} {_names(unknown)}",
+                fix=f"list any of {', '.join(GROUPS)} separated by commas, or none"))
+        if s.base_year is not None and s.base_year not in study.panel.periods:
+            periods = study.panel.periods
+            problems.append(setting_error(
+                s, "base_year", f"'base_year' {s.base_year} is not a year of the Panel ({periods[0]}-{periods[-1]})",
+                fix="type a year of the panel, or leave it blank for the first year"))
+    if chosen & set(_USES_CLUSTER) and s.vcov == "cluster" and s.cluster not in columns:
+        problems.append(_missing_columns_error(s, "cluster", "cluster column", [s.cluster]))
+    return problems
 
 
 # --- preparation ------------------------------------------------------------
@@ -214,7 +314,9 @@ def run_baseline(study: Study) -> Outcome:
     outcome = _require_outcome(study)
     result = baseline_did(study.data, outcome=outcome, controls=_present_controls(study), **study.model_options())
     main = result.main
-    return Outcome("baseline", result, result.to_estimates(), result.notes + main.warnings, rows=main.rows)
+    model_rows = {name: fit.rows for name, fit in result.models.items() if fit.rows is not None}
+    return Outcome("baseline", result, result.to_estimates(), result.notes + main.warnings, rows=main.rows,
+                   model_rows=model_rows)
 
 
 def run_event_study(study: Study) -> Outcome:
@@ -235,8 +337,7 @@ def run_psm(study: Study) -> Outcome:
     covariates = s.psm_covariates if s.psm_covariates is not None else _present_controls(study)
     missing = [c for c in covariates if c not in study.data.columns]
     if missing:
-        raise InputError(f"the PSM covariate {missing[0]!r} is not a Panel column", sheet="Settings",
-                         column="Value", fix=f"add {missing[0]!r} to Panel or change 'psm_covariates'")
+        raise _missing_columns_error(s, "psm_covariates", "PSM covariate", missing)
     if not covariates:
         raise NotApplicableError("PSM needs covariates (Settings 'psm_covariates' or 'controls')")
     se = study.se_options()
@@ -269,6 +370,8 @@ def run_mediation(study: Study) -> Outcome:
     if not s.mediators:
         raise NotApplicableError("no mediators are selected (Settings 'mediators' is none)")
     present = [m for m in s.mediators if m in study.data.columns]
+    if len(present) < len(s.mediators) and "mediators" in s.explicit:
+        raise _missing_columns_error(s, "mediators", "mediator", [m for m in s.mediators if m not in present])
     if not present:
         raise NotApplicableError("none of the mediators " + ", ".join(s.mediators) + " is a Panel column or index")
     result = mediation(

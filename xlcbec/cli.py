@@ -93,6 +93,7 @@ def refresh_one(book: Path, out: Path | None, only: Sequence[str] | None, json_p
                              fix="choose another -o name, or say --in-place if that is what you want")
         if target.suffix.lower() != ".xlsx":
             raise InputError(f"the output {target.name!r} must be an .xlsx file", fix="end the -o name with .xlsx")
+    _check_output_folder(target)
     inputs = read_inputs(book)
     report = jobs.run_inputs(inputs, only=only, progress=progress)
     if progress:
@@ -105,6 +106,20 @@ def refresh_one(book: Path, out: Path | None, only: Sequence[str] | None, json_p
     if progress:
         progress.done()
     return report, target
+
+
+def _check_output_folder(target: Path) -> None:
+    """Say at once, before minutes of estimation, when the results could not be saved.
+
+    The save itself stays the authority (atomic_write reports any failure);
+    this only catches the plain cases early.
+    """
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"the output folder '{folder}' does not exist", fix="create the folder or choose another -o path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write in the output folder '{folder}' (permission denied)",
+                         fix="choose a folder you are allowed to write to, e.g. with -o PATH")
 
 
 def summary_lines(report: Any, target: Path) -> list[str]:
@@ -209,12 +224,12 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from xlcbec.book.reading import check_workbook
+    from xlcbec.jobs import check_book
 
     book = Path(args.book)
     if not book.exists():
         raise InputError(f"the workbook {str(book)!r} does not exist", fix="check the path and the file name")
-    problems = check_workbook(book)
+    problems = check_book(book)
     if not problems:
         print(f"{book}: no problems found")
         return EXIT_OK

@@ -17,11 +17,20 @@ from typing import Any
 import pandas as pd
 
 from xlcbec import __version__
-from xlcbec.analyses import ANALYSIS_FUNCTIONS, Outcome, Study, StudyRun, prepare_study
+from xlcbec.analyses import (
+    ANALYSIS_FUNCTIONS,
+    Outcome,
+    Study,
+    StudyRun,
+    locate_setting,
+    prepare_study,
+    study_problems,
+    treatment_problems,
+)
 from xlcbec.book.contract import ANALYSES
 from xlcbec.book.settings import Settings
 from xlcbec.core.results import estimates_frame
-from xlcbec.errors import EstimationError, InputError, NotApplicableError, XlcbecWarning
+from xlcbec.errors import EstimationError, InputError, InputErrors, NotApplicableError, XlcbecError, XlcbecWarning
 
 # Analyses whose failure to estimate is the user's problem to fix (exit 2);
 # for the others an estimation problem skips that analysis with a Log line.
@@ -76,6 +85,75 @@ def resolve_analyses(settings: Settings, only: Sequence[str] | None) -> tuple[st
     return tuple(a for a in ANALYSES if a in chosen)
 
 
+def prepare_inputs(inputs: Any, analyses: Sequence[str]) -> Study:
+    """Merge Cities into Panel, prepare the study and check what the Settings name for ``analyses``.
+
+    Raises the problems found before any analysis runs (an :class:`InputErrors`
+    when there are several), each located where the user can fix it: the
+    Settings row of a key, or the Cities cell behind a merged column.
+    """
+    from xlcbec.book.input_sheets import merge_cities
+
+    settings: Settings = inputs.settings
+    merged = merge_cities(inputs.panel, inputs.cities, settings.unit)
+    found = treatment_problems(list(merged.panel.columns), settings)
+    if found:
+        raise _raised(found)
+    try:
+        study = prepare_study(
+            merged.panel, settings, indicators=inputs.indicators, policies=inputs.policies,
+            keywords=inputs.keywords, notes=tuple(inputs.notes) + tuple(merged.notes),
+        )
+    except InputError as error:
+        raise merged.locate(locate_setting(error, settings)) from None
+    study = replace(study, locate=lambda error: merged.locate(locate_setting(error, settings)))
+    found = study_problems(study, analyses)
+    if found:
+        raise _raised(found)
+    return study
+
+
+def _raised(problems: list[InputError]) -> InputError | InputErrors:
+    return problems[0] if len(problems) == 1 else InputErrors(problems)
+
+
+def check_inputs(inputs: Any, *, only: Sequence[str] | None = None) -> list[XlcbecError]:
+    """Every problem a refresh of ``inputs`` would stop at before estimating (empty = ready to run)."""
+    try:
+        prepare_inputs(inputs, resolve_analyses(inputs.settings, only))
+    except InputErrors as errors:
+        return list(errors.errors)
+    except XlcbecError as error:
+        return [error]
+    return []
+
+
+def check_source(source: Any) -> list[XlcbecError]:
+    """``xlcbec check`` and the ribbon's Check inputs: reading problems first, then the study's."""
+    from xlcbec.book.reading import inputs_from_source
+
+    try:
+        inputs = inputs_from_source(source, collect_errors=True)
+    except InputErrors as errors:
+        return list(errors.errors)
+    except InputError as error:
+        return [error]
+    return check_inputs(inputs)
+
+
+def check_book(path: Any) -> list[XlcbecError]:
+    """Every problem of the workbook file at ``path``; file-level problems stop at once."""
+    from xlcbec.book.reading import read_inputs
+
+    try:
+        inputs = read_inputs(path, collect_errors=True)
+    except InputErrors as errors:
+        return list(errors.errors)
+    except InputError as error:
+        return [error]
+    return check_inputs(inputs)
+
+
 def run_study(
     study: Study,
     analyses: Sequence[str],
@@ -92,6 +170,8 @@ def run_study(
             warnings.simplefilter("always", XlcbecWarning)
             try:
                 outcome: Outcome = ANALYSIS_FUNCTIONS[name](study)
+            except InputError as error:
+                raise study.locate(error) from None
             except NotApplicableError as reason:
                 run.skipped[name] = str(reason)
                 outcome = None  # type: ignore[assignment]
@@ -119,17 +199,11 @@ def run_inputs(
     progress: Progress | None = None,
 ) -> RunReport:
     """From read workbook inputs (``xlcbec.book.reading.WorkbookInputs``) to a report."""
-    from xlcbec.book.input_sheets import merge_cities
-
     started = dt.datetime.now().replace(microsecond=0)
     clock = time.perf_counter()
     settings: Settings = inputs.settings
     analyses = resolve_analyses(settings, only)
-    merged = merge_cities(inputs.panel, inputs.cities, settings.unit)
-    study = prepare_study(
-        merged.panel, settings, indicators=inputs.indicators, policies=inputs.policies,
-        keywords=inputs.keywords, notes=tuple(inputs.notes) + tuple(merged.notes),
-    )
+    study = prepare_inputs(inputs, analyses)
     prepared = time.perf_counter() - clock
     with _blas_threads(len(study.data)):
         run = run_study(study, analyses, progress=progress)
@@ -183,7 +257,9 @@ def log_frame(report: RunReport, *, source: str = "") -> pd.DataFrame:
              ("data", "periods", f"{panel.periods[0]}-{panel.periods[-1]}" if panel.periods else "")]
     rows += [("data", f"interpolated {column}", count) for column, count in panel.interpolated.items()]
     for name, outcome in report.run.outcomes.items():
-        if outcome.rows is not None:
+        if outcome.model_rows:
+            rows += [("rows", f"{name}: {model}", account.describe()) for model, account in outcome.model_rows.items()]
+        elif outcome.rows is not None:
             rows.append(("rows", name, outcome.rows.describe()))
     rows += [("skipped", name, reason) for name, reason in report.run.skipped.items()]
     rows += [("note", "", text) for text in report.warnings]

@@ -174,6 +174,15 @@ def _cells(frame: pd.DataFrame, column: str, rows: Sequence[int]) -> str:
     return shown + (f" and {len(rows) - _SHOWN} more" if len(rows) > _SHOWN else "")
 
 
+def shown_value(value: Any) -> str:
+    """A cell value as a message quotes it: 110000, 2016.5, 'Beijing' (never ``np.int64(110000)``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return repr(value)
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, (CellError, UncachedFormula)):
         return str(value)
@@ -252,7 +261,7 @@ def _to_float(values: pd.Series) -> tuple[np.ndarray, list[int], list[Any]]:
         if np.isfinite(converted).all():
             out[present] = converted
             return out, [], []
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond the float range
         pass
     bad_rows: list[int] = []
     bad_values: list[Any] = []
@@ -274,7 +283,10 @@ def _as_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, (int, float, np.integer, np.floating)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a Python integer beyond the float range
+            return None
         return number if math.isfinite(number) else None
     if isinstance(value, str):
         try:
@@ -285,6 +297,10 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
+# Whole numbers a double holds exactly (2**53): larger "integers" are not years or codes.
+_EXACT_INTEGER = 2.0**53
+
+
 def integer_column(frame: pd.DataFrame, column: str, sheet: str, *, what: str = "a whole number") -> pd.Series:
     """``frame[column]`` as nullable Int64; fractions and year text like '2015年' are errors."""
     numbers = numeric_column(frame, column, sheet)
@@ -292,7 +308,17 @@ def integer_column(frame: pd.DataFrame, column: str, sheet: str, *, what: str = 
     if fractional.any():
         rows = [int(r) for r in numbers.index[fractional]]
         raise InputError(
-            f"expected {what} in cell {_cells(frame, column, rows)}, found {numbers[fractional].iloc[0]!r}",
+            f"expected {what} in cell {_cells(frame, column, rows)}, found {shown_value(numbers[fractional].iloc[0])}",
+            sheet=sheet,
+            row=rows,
+            column=column,
+            fix="use whole numbers such as 2015",
+        )
+    huge = numbers.notna() & (numbers.abs() > _EXACT_INTEGER)
+    if huge.any():
+        rows = [int(r) for r in numbers.index[huge]]
+        raise InputError(
+            f"expected {what} in cell {_cells(frame, column, rows)}, found {numbers[huge].iloc[0]:g}, far too large",
             sheet=sheet,
             row=rows,
             column=column,
@@ -341,7 +367,7 @@ def unit_column(frame: pd.DataFrame, column: str, sheet: str) -> pd.Series:
     numbers, bad_rows, _ = _to_float(frame[column])
     if not bad_rows:
         empty = np.isnan(numbers)
-        if not empty.any() and np.all(numbers == np.floor(numbers)):
+        if not empty.any() and np.all(numbers == np.floor(numbers)) and np.all(np.abs(numbers) <= _EXACT_INTEGER):
             return pd.Series(numbers.astype("int64"), index=frame.index, name=column)
         if empty.any():
             raise _empty_units(frame, column, sheet, [int(r) for r in frame.index[empty]])

@@ -25,6 +25,7 @@ from xlcbec.book.cells import (
     integer_column,
     is_blank,
     numeric_column,
+    shown_value,
     text_column,
     unit_column,
 )
@@ -43,6 +44,7 @@ from xlcbec.book.contract import (
     YES_WORDS,
 )
 from xlcbec.book.settings import SettingRow, Settings
+from xlcbec.core.panel import EARLIEST_YEAR, LATEST_YEAR
 from xlcbec.errors import InputError, InputErrors
 
 _COLUMNS = {INDICATORS: INDICATORS_COLUMNS, POLICIES: POLICIES_COLUMNS, KEYWORDS: KEYWORDS_COLUMNS}
@@ -165,7 +167,7 @@ def _convert_columns(frame: pd.DataFrame, sheet: str, settings: Settings, proble
         name = str(column)
         convert: Callable[[], pd.Series]
         if name == settings.first_treat:
-            convert = partial(integer_column, frame, name, sheet, what="a year (or 0 / empty for never)")
+            convert = partial(pilot_year_column, frame, name, sheet)
         elif name in strict:
             convert = partial(numeric_column, frame, name, sheet)
         else:
@@ -174,6 +176,23 @@ def _convert_columns(frame: pd.DataFrame, sheet: str, settings: Settings, proble
         if converted is not None:
             out[str(column)] = converted
     return out
+
+
+def pilot_year_column(frame: pd.DataFrame, column: str, sheet: str) -> pd.Series:
+    """The first-treatment year: a whole number between 1900 and 2100, or 0 / empty for never."""
+    years = integer_column(frame, column, sheet, what="a year (or 0 / empty for never)")
+    implausible = years.notna() & (years != 0) & ((years < EARLIEST_YEAR) | (years > LATEST_YEAR))
+    if implausible.any():
+        rows = [int(r) for r in years.index[implausible.to_numpy(dtype=bool)]]
+        raise InputError(
+            f"{int(years[rows[0]])} in cell {', '.join(cell_ref(frame, column, r) for r in rows[:_SHOWN])} is not a "
+            f"plausible pilot year (expected {EARLIEST_YEAR}-{LATEST_YEAR})",
+            sheet=sheet,
+            row=rows,
+            column=column,
+            fix="type the first year of the pilot (e.g. 2016), or leave it blank for a city that was never a pilot",
+        )
+    return years
 
 
 def panel_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: bool = False) -> pd.DataFrame:
@@ -194,7 +213,7 @@ def panel_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: bool
             first = rows[0]
             problems.add(
                 InputError(
-                    f"{settings.unit} {unit[first]!r} and {settings.time} {time[first]} appear on more than one row "
+                    f"{settings.unit} {shown_value(unit[first])} and {settings.time} {time[first]} appear on more than one row "
                     f"(rows {_rows_text(rows)}): the Panel needs one row per {settings.unit} and {settings.time}",
                     sheet=PANEL,
                     row=rows,
@@ -225,7 +244,7 @@ def cities_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: boo
             rows = [int(r) for r in frame.index[repeated.to_numpy()]]
             problems.add(
                 InputError(
-                    f"{settings.unit} {unit[rows[0]]!r} has more than one row (rows {_rows_text(rows)}); Cities needs one row per {settings.unit}",
+                    f"{settings.unit} {shown_value(unit[rows[0]])} has more than one row (rows {_rows_text(rows)}); Cities needs one row per {settings.unit}",
                     sheet=CITIES,
                     row=rows,
                     column=settings.unit,
@@ -410,6 +429,17 @@ class MergedPanel:
     panel: pd.DataFrame
     cities_not_in_panel: int
     notes: tuple[str, ...] = ()
+    # Columns that exist only on Cities, and the Cities row behind each Panel row:
+    # a problem later found in such a column is reported where the user typed it.
+    cities_columns: tuple[str, ...] = ()
+    cities_row: pd.Series | None = None
+
+    def locate(self, error: InputError) -> InputError:
+        """``error`` moved to sheet Cities when it concerns a column that only Cities has."""
+        if error.sheet != PANEL or error.column not in self.cities_columns or self.cities_row is None:
+            return error
+        rows = sorted({int(self.cities_row[r]) for r in error.rows if r in self.cities_row.index})
+        return InputError(error.problem, sheet=CITIES, row=rows or None, column=error.column, fix=error.fix)
 
 
 def merge_cities(panel: pd.DataFrame, cities: pd.DataFrame, unit: str) -> MergedPanel:
@@ -435,7 +465,7 @@ def merge_cities(panel: pd.DataFrame, cities: pd.DataFrame, unit: str) -> Merged
         rows = [int(r) for r in panel.index[missing]]
         units = list(dict.fromkeys(panel_units[missing].tolist()))
         raise InputError(
-            f"{len(units)} {unit} value(s) on Panel have no row on sheet Cities: {', '.join(repr(u) for u in units[:_SHOWN])}"
+            f"{len(units)} {unit} value(s) on Panel have no row on sheet Cities: {', '.join(shown_value(u) for u in units[:_SHOWN])}"
             + (f" and {len(units) - _SHOWN} more" if len(units) > _SHOWN else ""),
             sheet=PANEL,
             row=rows,
@@ -457,7 +487,9 @@ def merge_cities(panel: pd.DataFrame, cities: pd.DataFrame, unit: str) -> Merged
     absent = int((~pd.Index(city_units).isin(pd.Index(panel_units))).sum())
     if absent:
         notes.append(f"{absent} Cities row(s) have no Panel rows and were not used")
-    return MergedPanel(panel=merged, cities_not_in_panel=absent, notes=tuple(notes))
+    only_cities = tuple(str(c) for c in cities.columns if c != unit and c not in panel.columns)
+    return MergedPanel(panel=merged, cities_not_in_panel=absent, notes=tuple(notes), cities_columns=only_cities,
+                       cities_row=pd.Series(city_rows, index=panel.index))
 
 
 def _agreeing(panel: pd.DataFrame, column: str, city_values: np.ndarray, city_rows: np.ndarray, cities: pd.DataFrame) -> pd.Series:
@@ -478,8 +510,8 @@ def _agreeing(panel: pd.DataFrame, column: str, city_values: np.ndarray, city_ro
         city_row = int(city_rows[first])
         rows = [int(r) for r in panel.index[differ]]
         raise InputError(
-            f"'{column}' is {own.iloc[first]!r} on Panel (cell {cell_ref(panel, column, panel_row)}) but "
-            f"{other.iloc[first]!r} on Cities (cell {cell_ref(cities, column, city_row)}); "
+            f"'{column}' is {shown_value(own.iloc[first])} on Panel (cell {cell_ref(panel, column, panel_row)}) but "
+            f"{shown_value(other.iloc[first])} on Cities (cell {cell_ref(cities, column, city_row)}); "
             f"{len(rows)} Panel row(s) disagree with Cities",
             sheet=PANEL,
             row=rows,

@@ -31,11 +31,13 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
+import numpy as np
 from defusedxml import ElementTree as SafeET
 
 from xlcbec.book.contract import RESULT_SHEETS
@@ -49,6 +51,18 @@ LARGE_PART = 64 * 1024**2
 MAX_RATIO = 200  # sheet XML compresses 5-50x; deflate bombs reach ~1000x
 MAX_PROLOG = 1024**2  # bytes of XML read before the root element
 CHUNK = 4 * 1024**2
+# A sheet whose cell rectangle exceeds MAX_SHEET_AREA cells *and* is mostly empty
+# (more than SPARSE_FACTOR times its stored cells) is refused before any reader
+# builds the rectangle.  A dense 1M-row, 60-column Panel passes (area = cells).
+MAX_SHEET_AREA = 5_000_000
+SPARSE_FACTOR = 4
+BEYOND = 2**40  # the row or column of a reference too long for any sheet
+
+# What a damaged member raises while it is decompressed: a bad CRC or header
+# (BadZipFile), a deflate stream cut or scrambled (zlib.error), a short read,
+# an unknown compression method (NotImplementedError), a flipped "encrypted"
+# flag (RuntimeError: zipfile asks for a password).
+_DAMAGED = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -78,6 +92,42 @@ class SheetScan:
     uncached: tuple[tuple[int, int], ...] = ()  # formulas with no stored result
     merged: tuple[tuple[int, int, int, int], ...] = ()  # (first row, first col, last row, last col)
     unlocated: int = 0  # error/uncached cells without an r="A1" reference (rare writers)
+    extent: "SheetExtent | None" = None  # how far the cells reach (None: not measured)
+
+
+@dataclass(frozen=True)
+class SheetExtent:
+    """How far a sheet's cells reach, from their references, and how many there are.
+
+    The value readers build the rectangle A1:(last row, last column) in memory;
+    one stray cell at XFD1048576 makes that 17 billion cells, which no reader
+    survives (calamine aborts the process).  So the rectangle is measured first.
+    """
+
+    cells: int = 0
+    last_row: tuple[int, int] = (0, 0)  # (row, col) of the cell with the largest row
+    last_col: tuple[int, int] = (0, 0)  # (row, col) of the cell with the largest column
+    rows_without_refs: int = 0  # the largest <row r="..."> when some cells lack references
+
+    @property
+    def rows(self) -> int:
+        return max(self.last_row[0], self.rows_without_refs)
+
+    @property
+    def columns(self) -> int:
+        return self.last_col[1]
+
+    @property
+    def area(self) -> int:
+        return self.rows * self.columns
+
+    def merged_with(self, other: "SheetExtent") -> "SheetExtent":
+        return SheetExtent(
+            cells=self.cells + other.cells,
+            last_row=max(self.last_row, other.last_row),
+            last_col=max(self.last_col, other.last_col, key=lambda rc: (rc[1], rc[0])),
+            rows_without_refs=max(self.rows_without_refs, other.rows_without_refs),
+        )
 
 
 # --- cell references --------------------------------------------------------
@@ -158,7 +208,7 @@ def _raise_for_ole(path: Path) -> None:
 def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.LargeZipFile, *_DAMAGED) as exc:
         raise InputError(
             f"'{path.name}' is damaged or incomplete (not a readable .xlsx zip: {exc})",
             fix="the file may have been truncated while copying or downloading; copy it again, or open and repair it in Excel and save",
@@ -251,7 +301,7 @@ def _member_chunks(zf: zipfile.ZipFile, member: str, size: int = 64 * 1024) -> I
 def _read_member(zf: zipfile.ZipFile, member: str, name: str) -> bytes:
     try:
         return zf.read(member)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except _DAMAGED as exc:
         raise InputError(f"'{name}' is damaged: part {member} cannot be read ({exc})", fix="open and repair the file in Excel, then save it") from None
 
 
@@ -303,7 +353,9 @@ def open_package(path: str | Path) -> Package:
             if _is_xml_member(member):
                 try:
                     check_prolog(_member_chunks(zf, member), member, name)
-                except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+                except InputError:
+                    raise
+                except _DAMAGED as exc:
                     raise InputError(
                         f"'{name}' is damaged: part {member} cannot be read ({exc})",
                         fix="the file may be truncated; copy it again, or open and repair it in Excel and save",
@@ -383,17 +435,23 @@ def scan_sheet(path: str | Path, part: str) -> SheetScan:
     uncached: list[tuple[int, int]] = []
     merged: list[tuple[int, int, int, int]] = []
     unlocated = 0
+    extent = SheetExtent()
     with _open_zip(path) as zf:
         try:
             stream = zf.open(part)
         except KeyError:
             raise InputError(f"'{path.name}' is damaged: the sheet part {part} is missing", fix="open and repair the file in Excel, then save it") from None
+        except _DAMAGED as exc:
+            raise InputError(
+                f"'{path.name}' is damaged: part {part} cannot be read ({exc})",
+                fix="the file may be truncated; copy it again, or open and repair it in Excel and save",
+            ) from None
         with stream:
             carry = b""
             while True:
                 try:
                     chunk = stream.read(CHUNK)
-                except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                except _DAMAGED as exc:
                     raise InputError(
                         f"'{path.name}' is damaged: part {part} cannot be read ({exc})",
                         fix="the file may be truncated; copy it again, or open and repair it in Excel and save",
@@ -401,6 +459,8 @@ def scan_sheet(path: str | Path, part: str) -> SheetScan:
                 buffer = carry + chunk
                 cut = len(buffer) if not chunk else _split_after_last_row(buffer)
                 body, carry = buffer[:cut], buffer[cut:]
+                if body:
+                    extent = extent.merged_with(_extent(body))
                 if body and _maybe_interesting(body) and _INTERESTING.search(body):
                     unlocated += _scan_cells(body, errors, uncached)
                 if b"mergeCell" in body:
@@ -408,7 +468,100 @@ def scan_sheet(path: str | Path, part: str) -> SheetScan:
                         merged.append(_merge_range(ref.decode("ascii", "replace")))
                 if not chunk:
                     break
-    return SheetScan(errors=errors, uncached=tuple(uncached), merged=tuple(m for m in merged if m[0] > 0), unlocated=unlocated)
+    return SheetScan(errors=errors, uncached=tuple(uncached), merged=tuple(m for m in merged if m[0] > 0),
+                     unlocated=unlocated, extent=extent)
+
+
+def too_sparse(extent: SheetExtent) -> bool:
+    """True when reading the sheet would build a huge, mostly empty rectangle."""
+    return extent.area > MAX_SHEET_AREA and extent.area > SPARSE_FACTOR * max(extent.cells, 1)
+
+
+# Byte classes for measuring references without a regex pass over every cell.
+_REF_WIDTH = 8  # Excel's longest column is 3 letters and row 7 digits: a run of 8 is beyond any limit
+_LETTER = np.zeros(256, dtype=bool)
+_LETTER[ord("A") : ord("Z") + 1] = True
+_LETTER[ord("a") : ord("z") + 1] = True
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[ord("0") : ord("9") + 1] = True
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[ord(" "), ord("\t"), ord("\n"), ord("\r")]] = True
+# 'r="' and "r='" in the upper three bytes of a little-endian 32-bit word (the low byte precedes them).
+_REF_WORDS = tuple(int.from_bytes(b"\0r=" + quote, "little") for quote in (b'"', b"'"))
+
+
+def _reference_starts(body: bytes) -> np.ndarray:
+    """Positions just after every ``r="`` (or ``r='``) that follows white space."""
+    a = np.frombuffer(body, dtype=np.uint8)
+    found = []
+    for offset in range(4):  # the four alignments of a 4-byte pattern
+        count = (len(body) - offset) // 4
+        if count <= 0:
+            continue
+        words = np.frombuffer(body, dtype="<u4", count=count, offset=offset) & np.uint32(0xFFFFFF00)
+        hit = (words == _REF_WORDS[0]) | (words == _REF_WORDS[1])
+        at = np.flatnonzero(hit) * 4 + offset  # the byte before 'r'
+        found.append(at[_SPACE[a[at]]] + 4)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def _extent(body: bytes) -> SheetExtent:
+    """The extent of the cells in ``body`` (whole rows of sheet XML), from every ``r="A1"`` attribute.
+
+    Only the largest row and column are needed, so no reference is converted
+    to numbers but the winners: among the longest letter runs the greatest in
+    text order is the largest column (likewise for the digits of the rows).
+    """
+    start = _reference_starts(body)
+    if not start.size:
+        return SheetExtent()
+    a = np.frombuffer(body, dtype=np.uint8)
+    width = np.arange(_REF_WIDTH + 1)
+    padded = np.concatenate([a, np.zeros(2 * _REF_WIDTH + 2, dtype=np.uint8)])
+    window = padded[start[:, None] + width]
+    is_letter = _LETTER[window]
+    is_letter[:, -1] = False  # every run ends inside the window
+    letters = np.argmin(is_letter, axis=1)
+    after = padded[(start + letters)[:, None] + width]
+    is_digit = _DIGIT[after]
+    is_digit[:, -1] = False
+    digits = np.argmin(is_digit, axis=1)
+    # A run of letters filling the window is a reference beyond any sheet, digits or not.
+    is_cell = (letters > 0) & ((digits > 0) | (letters >= _REF_WIDTH))
+    cells = int(np.count_nonzero(is_cell))
+    extent = SheetExtent(cells=cells)
+    if cells:
+        j = _greatest(np.flatnonzero(is_cell), letters, window & 0xDF)
+        i = _greatest(np.flatnonzero(is_cell), digits, after)
+        extent = SheetExtent(cells=cells, last_row=_ref_at(window, after, letters, digits, i),
+                             last_col=_ref_at(window, after, letters, digits, j))
+    rows = np.flatnonzero((letters == 0) & (digits > 0))  # <row r="12">
+    if rows.size:
+        last_row = _ref_at(window, after, letters, digits, _greatest(rows, digits, after))[0]
+        # A row beyond the last referenced cell is harmless when empty (a formatted row), but readers
+        # place cells *without* a reference by their row's r: then those rows count too.
+        # (b"<c" also counts <col>, <cfRule>, ...: an overcount only makes the check stricter.)
+        if last_row > extent.last_row[0] and body.count(b"<c") + body.count(b":c ") > cells:
+            extent = SheetExtent(cells, extent.last_row, extent.last_col, last_row)
+    return extent
+
+
+def _greatest(candidates: np.ndarray, lengths: np.ndarray, chars: np.ndarray) -> int:
+    """The candidate whose run (``lengths`` characters of ``chars``) is the largest number."""
+    longest = int(lengths[candidates].max())
+    top = candidates[lengths[candidates] == longest]
+    if longest == 0 or longest >= _REF_WIDTH or top.size == 1:
+        return int(top[0])
+    keys = np.ascontiguousarray(chars[top, :longest]).view(f"S{longest}").ravel()
+    return int(top[int(np.argmax(keys))])
+
+
+def _ref_at(window: np.ndarray, after: np.ndarray, letters: np.ndarray, digits: np.ndarray, k: int) -> tuple[int, int]:
+    """(row, column) of reference ``k``; a run filling the window is beyond any sheet limit."""
+    n_letters, n_digits = int(letters[k]), int(digits[k])
+    col = BEYOND if n_letters >= _REF_WIDTH else column_number(bytes(window[k, :n_letters]).decode("ascii"))
+    row = BEYOND if n_digits >= _REF_WIDTH else int(bytes(after[k, :n_digits]) or b"0")
+    return row, col
 
 
 def _merge_range(ref: str) -> tuple[int, int, int, int]:
@@ -536,6 +689,14 @@ _SHEETDATA_END = re.compile(rb"</(?:[\w.-]+:)?sheetData\s*>|<(?:[\w.-]+:)?sheetD
 
 def _sheet_tail(zf: zipfile.ZipFile, part: str) -> bytes:
     """Everything after the cell data (``</sheetData>``): where extension lists live."""
+    try:
+        return _read_sheet_tail(zf, part)
+    except _DAMAGED as exc:
+        raise InputError(f"'{Path(str(zf.filename)).name}' is damaged: part {part} cannot be read ({exc})",
+                         fix="open and repair the file in Excel, then save it") from None
+
+
+def _read_sheet_tail(zf: zipfile.ZipFile, part: str) -> bytes:
     window = b""
     with zf.open(part) as stream:
         while True:

@@ -27,8 +27,18 @@ from xlcbec.book import input_sheets
 from xlcbec.book.cells import RECALCULATE, UNCACHED, CellError, frame_from_values, numeric_column
 from xlcbec.book.input_sheets import MergedPanel, merge_cities
 from xlcbec.book.contract import CITIES, INDICATORS, KEYWORDS, PANEL, POLICIES, REQUIRED_SHEETS, SETTINGS
-from xlcbec.book.package import Package, SheetScan, open_package, scan_sheet
-from xlcbec.book.settings import Settings, parse_settings
+from xlcbec.book.package import (
+    BEYOND,
+    Package,
+    SheetExtent,
+    SheetScan,
+    cell_name,
+    column_letter,
+    open_package,
+    scan_sheet,
+    too_sparse,
+)
+from xlcbec.book.settings import Settings, parse_settings_keeping_valid
 from xlcbec.errors import InputError, InputErrors
 
 Engine = Literal["auto", "calamine", "openpyxl"]
@@ -63,6 +73,8 @@ class _ScannedSource:
             part = self._package.sheet_parts.get(sheet)
             self._scans[sheet] = scan_sheet(self._package.path, part) if part else SheetScan()
         scan = self._scans[sheet]
+        if scan.extent is not None and too_sparse(scan.extent):
+            raise _stray_cells_error(sheet, scan.extent)
         if scan.unlocated:
             # Rare writers omit cell references; such error cells could not be named, so stop here.
             raise InputError(
@@ -75,6 +87,20 @@ class _ScannedSource:
 
     def merged_header(self, sheet: str) -> list[tuple[int, int]]:
         return merged_header_ranges(self.scan(sheet))
+
+
+def _stray_cells_error(sheet: str, extent: SheetExtent) -> InputError:
+    far = sorted({extent.last_row, extent.last_col})
+    where = " and ".join(cell_name(r, c) if r < BEYOND and c < BEYOND else "beyond Excel's last cell" for r, c in far)
+    return InputError(
+        f"the sheet's cells reach {where}, far beyond its {extent.cells:,} filled cells: reading it would mean "
+        f"a {extent.rows:,} x {extent.columns:,} range (the file may also be damaged)",
+        sheet=sheet,
+        row=extent.last_row[0] if extent.last_row[0] < BEYOND else None,
+        column=column_letter(extent.last_col[1]) if extent.last_col[1] < BEYOND else None,
+        fix=f"on sheet '{sheet}', press Ctrl+End to find the last used cell, delete the stray cells far below or "
+        "to the right of the table (select the empty rows and columns up to them and delete them), then save",
+    )
 
 
 def _with_markers(values: list[list[Any]], scan: SheetScan) -> list[list[Any]]:
@@ -111,6 +137,7 @@ class CalamineSource(_ScannedSource):
         return list(self._book.sheet_names)
 
     def read_values(self, sheet: str) -> list[list[Any]]:
+        scan = self.scan(sheet)  # first: it refuses a sheet whose range no reader could hold
         try:
             rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         except Exception as exc:  # calamine's parser errors: openpyxl gets a chance at this sheet
@@ -119,7 +146,7 @@ class CalamineSource(_ScannedSource):
             if self._fallback is None:
                 self._fallback = _open_openpyxl(self._package)
             return self._fallback.read_values(sheet)
-        return _with_markers([list(r) for r in rows], self.scan(sheet))
+        return _with_markers([list(r) for r in rows], scan)
 
     def close(self) -> None:
         self._book.close()
@@ -140,6 +167,7 @@ class OpenpyxlSource(_ScannedSource):
         return list(self._book.sheetnames)
 
     def read_values(self, sheet: str) -> list[list[Any]]:
+        scan = self.scan(sheet)  # first: it refuses a sheet whose range no reader could hold
         values: list[list[Any]] = []
         try:
             # Read-only iter_rows starts at A1 and fills missing rows and cells.
@@ -154,7 +182,7 @@ class OpenpyxlSource(_ScannedSource):
         except Exception as exc:  # openpyxl raises many types for damaged sheet XML
             raise _damaged(self._package, exc) from None
         # Errors are already typed by openpyxl; unsaved formulas read as None.
-        return _with_markers(values, SheetScan(uncached=self.scan(sheet).uncached))
+        return _with_markers(values, SheetScan(uncached=scan.uncached))
 
     def close(self) -> None:
         self._book.close()
@@ -321,9 +349,12 @@ def inputs_from_source(source: SheetSource, *, package: Package | None = None, c
     settings_frame = frame(SETTINGS)
     if settings_frame is not None:
         try:
-            settings = parse_settings(input_sheets.settings_rows(settings_frame), collect_errors=collect_errors)
-        except (InputError, InputErrors) as error:
+            settings, found = parse_settings_keeping_valid(input_sheets.settings_rows(settings_frame))
+        except InputError as error:  # the Settings headers themselves
             problems.add(error)
+        else:
+            if found:
+                problems.add(InputErrors(found))
 
     panel = input_sheets.empty_panel(settings)
     panel_frame = frame(PANEL)

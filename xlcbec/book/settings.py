@@ -50,7 +50,8 @@ class Settings:
 
     ``explicit`` holds the keys the user filled in: an analysis may skip
     quietly when a *default* names a column the data lacks, but a column the
-    user named must exist.
+    user named must exist.  ``rows`` maps each key on the sheet (filled or
+    blank) to its spreadsheet row, so a problem found later names that row.
     """
 
     unit: str = "city"
@@ -84,6 +85,11 @@ class Settings:
     language: Language = "en"
     analyses: tuple[str, ...] = ANALYSES
     explicit: frozenset[str] = field(default=frozenset(), compare=False)
+    rows: Mapping[str, int] = field(default_factory=dict, compare=False)  # key -> its Settings row
+
+    def row_of(self, key: str) -> int | None:
+        """The Settings row holding ``key`` (None when the sheet has no row for it)."""
+        return self.rows.get(key)
 
     @property
     def vcov(self) -> Vcov:
@@ -242,7 +248,10 @@ def _number(key: str, value: Any) -> float:
     if isinstance(value, bool):
         raise _BadValue(f"'{key}' must be a number, found {_shown(value)}", f"write a number such as {SPEC_BY_KEY[key].default_text}")
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number beyond the float range: refused below as not finite
+            number = math.inf
     else:
         text = _text(value)
         try:
@@ -456,6 +465,16 @@ def parse_settings(rows: Iterable[SettingRow], *, collect_errors: bool = False) 
     return settings
 
 
+def parse_settings_keeping_valid(rows: Iterable[SettingRow]) -> tuple[Settings, list[SettingsError]]:
+    """The Settings from the valid rows (a bad value falls back to its default) and every problem.
+
+    For ``xlcbec check``: the other sheets are then read with the unit, time
+    and column names the user did give, so one bad value is reported once,
+    not again as missing Panel columns.
+    """
+    return _parse(rows)
+
+
 def settings_from_mapping(values: Mapping[str, Any]) -> Settings:
     """Settings from ``{key: value}`` as typed on the sheet (rows numbered from 2); for tests and the demo."""
     return parse_settings([(row, key, value) for row, (key, value) in enumerate(values.items(), start=2)])
@@ -513,7 +532,7 @@ def _parse(rows: Iterable[SettingRow]) -> tuple[Settings, list[SettingsError]]:
             problems.append(_error(bad.problem, row=row, column="Value", fix=bad.fix))
 
     explicit = frozenset(values)
-    settings = Settings(**values, explicit=explicit)
+    settings = Settings(**values, explicit=explicit, rows=dict(seen))
     if "cluster" not in values:
         # The contract's default clusters by the unit column (city by default).
         settings = replace(settings, cluster=settings.unit)

@@ -50,6 +50,15 @@ class PanelData:
         return int(self.data.loc[self.data[FIRST_TREAT].notna(), self.unit].nunique())
 
 
+def _shown(value: object) -> str:
+    """A value as a message quotes it: 330100, 2016.5, 'Hangzhou' (never ``np.int64(330100)``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return repr(value)
+
+
 def _row_labels(index: pd.Index) -> list[int]:
     return [int(i) for i in index if isinstance(i, (int, np.integer))]
 
@@ -62,7 +71,7 @@ def _as_periods(values: pd.Series, *, sheet: str | None, column: str, what: str)
     if bad_text.any():
         first = values[bad_text].iloc[0]
         raise InputError(
-            f"expected {what} as a whole number, found {first!r}",
+            f"expected {what} as a whole number, found {_shown(first)}",
             sheet=sheet,
             row=_row_labels(values.index[bad_text][:1]) or None,
             column=column,
@@ -71,7 +80,7 @@ def _as_periods(values: pd.Series, *, sheet: str | None, column: str, what: str)
     fractional = numeric.notna() & (numeric != np.floor(numeric))
     if fractional.any():
         raise InputError(
-            f"expected {what} as a whole number, found {numeric[fractional].iloc[0]!r}",
+            f"expected {what} as a whole number, found {_shown(numeric[fractional].iloc[0])}",
             sheet=sheet,
             row=_row_labels(values.index[fractional][:1]) or None,
             column=column,
@@ -134,7 +143,7 @@ def prepare_panel(
         first = data.loc[duplicated].iloc[0]
         rows = _row_labels(data.index[duplicated & (data[unit] == first[unit]) & (data[time] == first[time])])
         raise InputError(
-            f"{unit} {first[unit]!r} appears more than once for {time} {int(first[time])}"
+            f"{unit} {_shown(first[unit])} appears more than once for {time} {int(first[time])}"
             + (f" ({int(duplicated.sum())} duplicated rows in all)" if duplicated.sum() > 2 else ""),
             sheet=sheet,
             row=rows or None,
@@ -211,7 +220,7 @@ def _first_treat_years(data: pd.DataFrame, *, unit: str, column: str, sheet: str
         bad_unit = conflict.index[conflict][0]
         rows = _row_labels(data.index[data[unit] == bad_unit])
         raise InputError(
-            f"unit {bad_unit!r} has different pilot years in different rows",
+            f"unit {_shown(bad_unit)} has different pilot years in different rows",
             sheet=sheet,
             row=rows or None,
             column=column,
@@ -230,7 +239,7 @@ def _from_treatment_column(
     bad = ~values.isin([0, 1])
     if bad.any():
         raise InputError(
-            f"the treatment must be 0 or 1, found {data.loc[bad, column].iloc[0]!r}",
+            f"the treatment must be 0 or 1, found {_shown(data.loc[bad, column].iloc[0])}",
             sheet=sheet,
             row=_row_labels(data.index[bad][:8]) or None,
             column=column,
@@ -244,7 +253,7 @@ def _from_treatment_column(
         unit_rows = data[data[unit] == bad_unit]
         on = unit_rows.loc[unit_rows[column] == 1, time]
         raise InputError(
-            f"the treatment of unit {bad_unit!r} switches back from 1 to 0 in {time} {int(data.at[row, time])} "
+            f"the treatment of unit {_shown(bad_unit)} switches back from 1 to 0 in {time} {int(data.at[row, time])} "
             f"(treated from {int(on.min())}); a pilot zone, once set up, stays treated",
             sheet=sheet,
             row=_row_labels(pd.Index([row])) or None,

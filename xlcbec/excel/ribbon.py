@@ -38,7 +38,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
-from xlcbec.errors import InputError, InputErrors, XlcbecError
+from xlcbec.errors import XlcbecError
 
 if TYPE_CHECKING:
     import xlwings
@@ -133,14 +133,12 @@ def _refresh_selected(host: Host) -> None:
 
 
 def _check(host: Host) -> None:
-    from xlcbec.book.reading import inputs_from_source, iter_problems
+    from xlcbec.jobs import check_source
 
     host.status("xlcbec: checking the input sheets ...")
-    problems: list[InputError] = []
     try:
-        inputs_from_source(host.backend(), collect_errors=True)
-    except (InputError, InputErrors) as found:
-        problems = list(iter_problems(found))
+        # The same checks as `xlcbec check`: reading, then what a refresh would stop at.
+        problems = check_source(host.backend())
     finally:
         host.status(None)
     if not problems:

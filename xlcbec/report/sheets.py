@@ -111,6 +111,8 @@ def baseline_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     notes = [view.zh("Column (3) excludes the municipalities.", "第（3）列剔除直辖市样本。")] if "excl_municipalities" in result.models else []
     notes += list(result.notes)
     main = result.main
+    # Collinear controls dropped, rows dropped (missing values, singletons): said under the table too.
+    notes += [w for w in main.warnings if w not in notes]
     if main.rows is not None and main.rows.dropped:
         notes.append(main.rows.describe())
     return [_regression(view, columns, key="baseline", title=label("title_baseline", view.language),
