@@ -186,7 +186,13 @@ class OpenpyxlBackend:
         else:
             in_memory = [name for name in self._wb.sheetnames if name != self._placeholder]
             position = result_sheet_position(in_memory, sheet)
-        self._wb.create_sheet(sheet, position)
+        created = self._wb.create_sheet(sheet, position)
+        # Printed or exported to PDF, a result sheet fits the page width (tables
+        # with three or more model columns run past a portrait page otherwise).
+        created.page_setup.orientation = "landscape"
+        created.page_setup.fitToWidth = 1
+        created.page_setup.fitToHeight = 0
+        created.sheet_properties.pageSetUpPr.fitToPage = True
         if sheet in self._disk_sheets:
             self._disk_sheets.remove(sheet)
         if self._placeholder and self._placeholder in self._wb.sheetnames and self._placeholder != sheet:
