@@ -1,4 +1,4 @@
-"""Test set-up: make the repository importable and locate the shared data."""
+"""Test set-up: make the repository importable and locate the test data (`tests/data/`)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# Public data sets the tests read; each file's source and licence: tests/data/README.md.
+TEST_DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The public data folder beside the repository (`../shared/data`)."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"shared data folder not found at {SHARED_DATA}")
-    return SHARED_DATA
+def test_data() -> Path:
+    """The public data sets kept with the tests (`tests/data/`)."""
+    return TEST_DATA

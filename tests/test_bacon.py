@@ -25,7 +25,7 @@ IDENTITY_TOL = 1e-9
 TWFE_RTOL = 1e-9
 HAND_TOL = 1e-12
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """pstest's balance table, checked against a direct computation from the definitions.
 
 The expected values are computed here with numpy, scipy and statsmodels from
-pstest 4.2.2's definitions (METHODS.md section 5), without any xlcbec helper:
+pstest 4.2.2's definitions (docs/methods.md section 5), without any xlcbec helper:
 - %bias = 100 (mean_T - mean_C) / sqrt((var_T + var_C)/2), unmatched variances
   in both rows; %reduction = 100 (1 - |bias_M| / |bias_U|);
 - unmatched t = the pooled two-sample t (``regress x treated``);

@@ -24,7 +24,7 @@ ATT_RTOL = 1e-6
 SE_RTOL = 1e-5
 ROUTE_RTOL = 1e-10
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="module")

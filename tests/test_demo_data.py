@@ -81,32 +81,32 @@ def truth(demo: demo_data.DemoData) -> float:
 # --- the real cities and pilot years -------------------------------------------------
 
 
-def test_cities_match_the_shared_list(demo, shared_data):
-    shared = pd.read_csv(shared_data / "cities.csv")
+def test_cities_match_the_public_list(demo, test_data):
+    public = pd.read_csv(test_data / "cities.csv")
     cities = demo.cities
-    assert len(cities) == CITY_COUNT == len(shared)
+    assert len(cities) == CITY_COUNT == len(public)
     assert cities["city"].is_unique
-    assert (cities["city"].to_numpy() == shared["code"].to_numpy()).all()
-    assert (cities["city_zh"].to_numpy() == shared["city_zh"].to_numpy()).all()
-    assert (cities["city_en"].to_numpy() == shared["city_en"].to_numpy()).all()
-    assert (cities["province"].to_numpy() == shared["province_en"].to_numpy()).all()
-    assert (cities["region"].to_numpy() == shared["region"].to_numpy()).all()
+    assert (cities["city"].to_numpy() == public["code"].to_numpy()).all()
+    assert (cities["city_zh"].to_numpy() == public["city_zh"].to_numpy()).all()
+    assert (cities["city_en"].to_numpy() == public["city_en"].to_numpy()).all()
+    assert (cities["province"].to_numpy() == public["province_en"].to_numpy()).all()
+    assert (cities["region"].to_numpy() == public["region"].to_numpy()).all()
     assert cities["coastal"].sum() == COASTAL_COUNT
     assert cities["cluster"].value_counts().to_dict() == CLUSTER_COUNTS
     assert cities["municipality"].sum() == MUNICIPALITY_COUNT
     assert list(cities.index[:2]) == [2, 3]  # sheet rows: header in row 1
 
 
-def test_pilot_years_are_the_earliest_credited_approval(demo, shared_data):
+def test_pilot_years_are_the_earliest_credited_approval(demo, test_data):
     # Route 2: derive from the pilot list directly (county-level pilots credited to their parent city).
-    pilots = pd.read_csv(shared_data / "cbec_pilots.csv")
+    pilots = pd.read_csv(test_data / "cbec_pilots.csv")
     pilots = pilots[pilots["panel_code"].notna()]
     earliest = pilots.groupby(pilots["panel_code"].astype(np.int64))["year"].min()
     expected = demo.cities["city"].map(earliest).astype(float)
     pd.testing.assert_series_equal(demo.cities["pilot_year"], expected, check_names=False)
 
 
-def test_pilot_year_counts(demo, shared_data):
+def test_pilot_year_counts(demo, test_data):
     years = demo.cities["pilot_year"]
     within = years[(years >= 2010) & (years <= 2021)]
     assert len(within) == TREATED_2010_2021
@@ -114,7 +114,7 @@ def test_pilot_year_counts(demo, shared_data):
     assert (years == 2022).sum() == PILOT_COUNT_2022
     assert years.isna().sum() == CITY_COUNT - TREATED_2010_2021 - PILOT_COUNT_2022
     # README's second figure: prefecture-level and municipality pilots only.
-    pilots = pd.read_csv(shared_data / "cbec_pilots.csv")
+    pilots = pd.read_csv(test_data / "cbec_pilots.csv")
     prefecture = pilots[pilots["admin_level"].isin(["prefecture", "municipality"]) & pilots["panel_code"].isin(demo.cities["city"])]
     first = prefecture.groupby("panel_code")["year"].min()
     assert int((first <= 2021).sum()) == TREATED_PREFECTURE_ONLY
@@ -210,14 +210,14 @@ def test_planted_gaps(demo):
 # --- tables: indicators and policies -----------------------------------------------
 
 
-def test_indicator_table_matches_the_shared_system(demo, shared_data):
-    shared = pd.read_csv(shared_data / "hqd_indicators.csv")
-    assert [i.name_zh for i in HQD_INDICATORS] == shared["indicator_zh"].tolist()
-    assert [i.name_en for i in HQD_INDICATORS] == shared["indicator_en"].tolist()
-    assert [i.dimension for i in HQD_INDICATORS] == shared["dimension_en"].tolist()
-    assert [i.dimension_zh for i in HQD_INDICATORS] == shared["dimension_zh"].tolist()
-    assert [i.unit for i in HQD_INDICATORS] == shared["unit"].tolist()
-    assert [i.direction for i in HQD_INDICATORS] == shared["direction"].map({"positive": "+", "negative": "-"}).tolist()
+def test_indicator_table_matches_the_public_system(demo, test_data):
+    public = pd.read_csv(test_data / "hqd_indicators.csv")
+    assert [i.name_zh for i in HQD_INDICATORS] == public["indicator_zh"].tolist()
+    assert [i.name_en for i in HQD_INDICATORS] == public["indicator_en"].tolist()
+    assert [i.dimension for i in HQD_INDICATORS] == public["dimension_en"].tolist()
+    assert [i.dimension_zh for i in HQD_INDICATORS] == public["dimension_zh"].tolist()
+    assert [i.unit for i in HQD_INDICATORS] == public["unit"].tolist()
+    assert [i.direction for i in HQD_INDICATORS] == public["direction"].map({"positive": "+", "negative": "-"}).tolist()
     table = demo.indicators
     assert list(table.columns) == ["index", "column", "dimension", "direction", "include"]
     assert table["index"].value_counts().to_dict() == {"HQD": 20, "diginf": 6}
@@ -225,9 +225,9 @@ def test_indicator_table_matches_the_shared_system(demo, shared_data):
     assert set(table["include"]) == {"yes"} and set(table["direction"]) <= {"+", "-"}
 
 
-def test_policies_have_real_titles_and_keyword_texts(demo, shared_data):
-    docs = pd.read_csv(shared_data / "policy_docs.csv")
-    keywords = pd.read_csv(shared_data / "policy_keywords.csv")
+def test_policies_have_real_titles_and_keyword_texts(demo, test_data):
+    docs = pd.read_csv(test_data / "policy_docs.csv")
+    keywords = pd.read_csv(test_data / "policy_keywords.csv")
     policies = demo.policies
     assert list(policies.columns) == ["year", "title", "issuer", "text"]
     assert len(policies) >= 8
@@ -306,7 +306,7 @@ def test_true_effect_by_hand(demo, truth):
 
 
 def test_index_by_hand_matches_entropy_index(demo, analysed):
-    # Route 2 for the outcome: METHODS.md section 2 in a few lines of numpy.
+    # Route 2 for the outcome: docs/methods.md section 2 in a few lines of numpy.
     x = analysed[list(HQD_COLUMNS)].to_numpy(dtype=float)
     lo, hi = x.min(axis=0), x.max(axis=0)
     negative = np.array([i.direction == "-" for i in HQD_INDICATORS])

@@ -1,4 +1,4 @@
-"""Entropy weight method (METHODS.md section 2): reference values, two routes, laws, bad input."""
+"""Entropy weight method (docs/methods.md section 2): reference values, two routes, laws, bad input."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_toy_standardisation_by_hand():
 
 
 def test_global_weights_equal_plain_entropy_of_the_shifted_standardised_matrix():
-    # Steps 3-4 of METHODS.md are the plain method applied to x' + A (k = 1/ln n in both).
+    # Steps 3-4 of docs/methods.md are the plain method applied to x' + A (k = 1/ln n in both).
     rng = np.random.default_rng(7)
     data = pd.DataFrame(rng.lognormal(size=(40, 4)), columns=list("abcd"))
     result = entropy_index(data, list("abcd"), ["+", "-", "+", "-"], shift=0.01)

@@ -1,4 +1,4 @@
-"""Heterogeneity (METHODS.md section 6): group indicators, the paper's G x CBEC columns,
+"""Heterogeneity (docs/methods.md section 6): group indicators, the paper's G x CBEC columns,
 split samples and equal-effects tests, each checked against a second route.
 
 Tolerances:
@@ -258,9 +258,9 @@ def test_population_in_ten_thousands_is_flagged(panel):
     assert any("10,000 persons" in n for n in built.notes)
 
 
-def test_mpdta_megacity(shared_data):
+def test_mpdta_megacity(test_data):
     """A real panel: mpdta counties, megacity = population above 50,000 persons (lpop is log thousands)."""
-    raw = pd.read_csv(shared_data / "mpdta.csv")
+    raw = pd.read_csv(test_data / "mpdta.csv")
     raw.index = raw.index + 2
     raw["population"] = np.exp(raw.lpop) * 1000
     data = prepare_panel(raw, unit="countyreal", time="year", first_treat="first_treat").data

@@ -1,4 +1,4 @@
-"""Location quotient of productive-service agglomeration (paper eq. 12, METHODS.md section 2)."""
+"""Location quotient of productive-service agglomeration (paper eq. 12, docs/methods.md section 2)."""
 
 from __future__ import annotations
 

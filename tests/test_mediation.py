@@ -1,4 +1,4 @@
-"""Mediation (METHODS.md section 7): the steps, the Sobel family, the cluster bootstrap.
+"""Mediation (docs/methods.md section 7): the steps, the Sobel family, the cluster bootstrap.
 
 Tolerances:
 - ROUTES = 1e-10 relative: mediation's steps and a direct ``fit_twfe`` on the
@@ -7,7 +7,7 @@ Tolerances:
 - BOOT_ROUTES = 1e-8 relative: a bootstrap replicate rebuilt here as a
   DataFrame and fitted with ``fit_twfe`` against the fast index-array path
   (different projection code paths for the resampled, unbalanced panel).
-- SOBEL_5DP = 5e-6 absolute: REFERENCES.md gives the toy z values to 5 decimals.
+- SOBEL_5DP = 5e-6 absolute: tests/reference/README.md gives the toy z values to 5 decimals.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def test_sobel_family_from_the_steps(result):
     res = result["m"]
     a, sa = res.a, float(res.step1.std_errors["CBEC"])
     b, sb = res.b, float(res.step2.std_errors["m"])
-    # By hand, METHODS.md section 7.
+    # By hand, docs/methods.md section 7.
     sobel = a * b / np.sqrt(b**2 * sa**2 + a**2 * sb**2)
     aroian = a * b / np.sqrt(b**2 * sa**2 + a**2 * sb**2 + sa**2 * sb**2)
     goodman = a * b / np.sqrt(b**2 * sa**2 + a**2 * sb**2 - sa**2 * sb**2)
@@ -114,7 +114,7 @@ def test_sobel_family_from_the_steps(result):
 
 
 def test_sobel_toy_example():
-    """REFERENCES.md 'Sobel family': a=2, b=3, s_a=0.3, s_b=0.4 (the module mediation uses)."""
+    """tests/reference/README.md 'Sobel family': a=2, b=3, s_a=0.3, s_b=0.4 (the module mediation uses)."""
     toy = indirect_effect_tests(S.TOY_A, S.TOY_SE_A, S.TOY_B, S.TOY_SE_B)
     assert toy.sobel_z == pytest.approx(S.TOY_SOBEL_Z_5DP, abs=SOBEL_5DP)
     assert toy.aroian_z == pytest.approx(S.TOY_AROIAN_Z_5DP, abs=SOBEL_5DP)
@@ -236,9 +236,9 @@ def test_mediator_that_is_a_control_is_skipped(panel):
     assert not res.mediators and "control" in res.skipped["x1"]
 
 
-def test_mpdta_with_a_seeded_mediator(shared_data):
+def test_mpdta_with_a_seeded_mediator(test_data):
     """A real panel (500 counties): a mediator planted on mpdta; steps equal direct fits; bootstrap is fast."""
-    raw = pd.read_csv(shared_data / "mpdta.csv")
+    raw = pd.read_csv(test_data / "mpdta.csv")
     raw.index = raw.index + 2
     data = prepare_panel(raw, unit="countyreal", time="year", first_treat="first_treat").data
     rng = np.random.default_rng(5)
@@ -249,5 +249,5 @@ def test_mpdta_with_a_seeded_mediator(shared_data):
     step2 = fit_twfe(data, outcome="lemp", regressors=["CBEC", "med"], unit="countyreal", time="year")
     assert res.a == pytest.approx(float(step1.params["CBEC"]), rel=ROUTES)
     assert res.b == pytest.approx(float(step2.params["med"]), rel=ROUTES)
-    assert res.c == pytest.approx(-0.036548936674067, rel=1e-9)  # REFERENCES.md mpdta TWFE DID (COMP)
+    assert res.c == pytest.approx(-0.036548936674067, rel=1e-9)  # tests/reference/README.md mpdta TWFE DID (COMP)
     assert res.bootstrap.failed == 0 and res.bootstrap.n_clusters == 500

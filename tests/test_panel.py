@@ -1,4 +1,4 @@
-"""Panel validation, treatment timing and interpolation (METHODS.md section 1)."""
+"""Panel validation, treatment timing and interpolation (docs/methods.md section 1)."""
 
 from __future__ import annotations
 

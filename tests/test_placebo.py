@@ -13,8 +13,8 @@ from xlcbec.errors import InputError
 
 
 @pytest.fixture(scope="module")
-def panel(shared_data):
-    df = pd.read_csv(shared_data / "mpdta.csv")
+def panel(test_data):
+    df = pd.read_csv(test_data / "mpdta.csv")
     df.index = df.index + 2
     df["x"] = np.random.default_rng(0).normal(size=len(df)) + 0.01 * df.year
     df = df.sample(frac=0.93, random_state=4)  # unbalanced on purpose

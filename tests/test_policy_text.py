@@ -1,4 +1,4 @@
-"""Policy-text keyword analysis (paper Tables 1-2; METHODS.md section 8).
+"""Policy-text keyword analysis (paper Tables 1-2; docs/methods.md section 8).
 
 Every count below is counted by hand from the corpus text, following the rule
 in xlcbec.core.policy_text: tokens are jieba words (Chinese) or lower-cased
@@ -244,8 +244,8 @@ def test_to_estimates(zh):
     assert len(frame) == len(ZH_KEYWORDS) + 3
 
 
-def test_built_in_dictionary_matches_shared_data(shared_data):
-    source = pd.read_csv(shared_data / "policy_keywords.csv", dtype=str)
+def test_built_in_dictionary_matches_test_data(test_data):
+    source = pd.read_csv(test_data / "policy_keywords.csv", dtype=str)
     zh = load_default_keywords("zh")
     en = load_default_keywords("en")
     both = load_default_keywords()

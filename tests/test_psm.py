@@ -1,12 +1,12 @@
 """PSM-DID end to end: score, matching, bootstrap, balance, densities, the DID on the matched sample.
 
-Data: mpdta (tests/reference/mpdta.py provenance; shared/data/mpdta.csv), the
+Data: mpdta (tests/reference/mpdta.py provenance; tests/data/mpdta.csv), the
 DID regressor ``post = 1[first_treat > 0 and year >= first_treat]``.
 
 Tolerances:
 - the DID on the matched sample vs a dummy-variable WLS/OLS in statsmodels:
   1e-8 relative (within vs dummy regression, same estimator);
-- the TWFE reference coefficient -0.036548936674067 (REFERENCES.md, COMP): 1e-9
+- the TWFE reference coefficient -0.036548936674067 (tests/reference/README.md, COMP): 1e-9
   relative, as in tests/test_twfe.py;
 - bootstrap draws, fast route vs re-fitting and re-matching an expanded
   resample: 1e-8 relative (the batched probit stops with an error ~1e-10);
@@ -37,8 +37,8 @@ COVARIATES = ["lpop", "lpop2"]
 
 
 @pytest.fixture(scope="module")
-def mpdta(shared_data) -> pd.DataFrame:
-    frame = pd.read_csv(shared_data / "mpdta.csv")
+def mpdta(test_data) -> pd.DataFrame:
+    frame = pd.read_csv(test_data / "mpdta.csv")
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # spreadsheet rows
     frame["post"] = ((frame["first_treat"] > 0) & (frame["year"] >= frame["first_treat"])).astype(int)
     frame["lpop2"] = frame["lpop"] ** 2
@@ -73,7 +73,7 @@ def test_score_and_matching_are_the_building_blocks(mpdta, result):
 
 def test_did_on_the_support_sample_is_the_reference_twfe_when_every_row_is_on_support(result):
     # All rows are on support here, and lpop is absorbed by the county effects, so (b)
-    # is the baseline TWFE DID of REFERENCES.md.
+    # is the baseline TWFE DID of tests/reference/README.md.
     assert result.matching.n_treated_off == 0
     assert result.did_support.params["post"] == pytest.approx(M.DID_COEF, rel=1e-9)
     assert result.did_support.nobs == 2500

@@ -1,7 +1,7 @@
 """Chart specifications: the paper's figures as data, and the cells each series plots from.
 
 Reference numbers: event-study coefficients are the mpdta pooled TWFE values
-of REFERENCES.md (COMP); error-bar lengths follow from the CI by the formula
+of tests/reference/README.md (COMP); error-bar lengths follow from the CI by the formula
 plus = ci_high - b, minus = b - ci_low.  Histogram counts are checked against
 numpy.histogram over the same bins (a second route).
 

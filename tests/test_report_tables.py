@@ -1,4 +1,4 @@
-"""Table specifications: the paper's regression layout (METHODS.md section 11) and plain tables.
+"""Table specifications: the paper's regression layout (docs/methods.md section 11) and plain tables.
 
 Reference numbers: coefficients and t statistics are the paper's Table 4/7
 values (cbec_pilot_zones_paper.txt), used as inputs; p-values follow from

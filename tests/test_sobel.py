@@ -1,4 +1,4 @@
-"""Sobel, Aroian and Goodman tests of the indirect effect (METHODS.md section 7)."""
+"""Sobel, Aroian and Goodman tests of the indirect effect (docs/methods.md section 7)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from xlcbec.core.sobel import SOBEL_METHODS, indirect_effect_tests, sobel_p, sob
 from xlcbec.errors import EstimationError, InputError
 
 # Tolerances
-# - values REFERENCES.md gives to 5 decimals: half a unit in the 5th decimal, absolute.
+# - values tests/reference/README.md gives to 5 decimals: half a unit in the 5th decimal, absolute.
 TOL_5DP = 5e-6
 # - the published Sobel z (3 decimals): half a unit in the 3rd decimal.
 TOL_3DP = 5e-4

@@ -1,4 +1,4 @@
-"""Steady state of the extended Solow model (paper eqs. 4, 6, 7; METHODS.md section 10).
+"""Steady state of the extended Solow model (paper eqs. 4, 6, 7; docs/methods.md section 10).
 
 Hand calculations.  With T^gamma = 1 the steady state simplifies, since
 (L^(1-alpha))^(1/(1-alpha)) = L:

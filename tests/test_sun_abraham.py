@@ -19,8 +19,8 @@ from xlcbec.errors import NotApplicableError
 
 
 @pytest.fixture(scope="module")
-def mpdta(shared_data):
-    df = pd.read_csv(shared_data / "mpdta.csv")
+def mpdta(test_data):
+    df = pd.read_csv(test_data / "mpdta.csv")
     df.index = df.index + 2
     return prepare_panel(df, unit="countyreal", time="year", first_treat="first_treat").data
 

@@ -14,7 +14,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from statsmodels.datasets import grunfeld
 
 from tests.reference import grunfeld as G
 from tests.reference import mpdta as M
@@ -29,16 +28,16 @@ ROUTES = 1e-10
 
 
 @pytest.fixture(scope="module")
-def grunfeld_panel() -> pd.DataFrame:
-    df = grunfeld.load_pandas().data
+def grunfeld_panel(test_data) -> pd.DataFrame:
+    df = pd.read_csv(test_data / "grunfeld.csv")
     df = df[df.firm != "American Steel"].reset_index(drop=True)
     assert df.shape == (200, 5)
     return df
 
 
 @pytest.fixture(scope="module")
-def mpdta(shared_data) -> pd.DataFrame:
-    df = pd.read_csv(shared_data / "mpdta.csv")
+def mpdta(test_data) -> pd.DataFrame:
+    df = pd.read_csv(test_data / "mpdta.csv")
     df.index = df.index + 2  # spreadsheet row numbers
     df["post"] = ((df.first_treat > 0) & (df.year >= df.first_treat)).astype(float)
     return df

@@ -43,7 +43,7 @@ REF = 1e-6
 STATSMODELS = 1e-6
 
 REPO = Path(__file__).resolve().parents[1]
-MPDTA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mpdta.csv"
+MPDTA = Path(__file__).resolve().parent / "data" / "mpdta.csv"
 
 
 def col(values) -> list[list[object]]:

@@ -100,7 +100,7 @@ draws.  Everything comes from ``numpy.random.default_rng(seed)`` in a fixed orde
 
    kappa = 0.5 for transport, wholesale, leasing (low/middle-end services)
    and 0.25 for IT, finance, research (high-end), as the paper finds the pilot
-   zones concentrate low-end services first.  ``spec`` (METHODS.md section 2,
+   zones concentrate low-end services first.  ``spec`` (docs/methods.md section 2,
    the location quotient) is computed from these columns.
 
 7. Missing values (to exercise the Panel rules), placed at random: interior
@@ -114,7 +114,7 @@ draws.  Everything comes from ``numpy.random.default_rng(seed)`` in a fixed orde
 The true effect on the HQD index
 ================================
 
-HQD is the entropy index of the 20 indicators (METHODS.md section 2).  Given
+HQD is the entropy index of the 20 indicators (docs/methods.md section 2).  Given
 its realised weights ``w_j`` and each indicator's min and max, the index is
 linear in the indicators, ``S = sum_j w_j x'_j`` with ``x'_j = (x_j -
 min_j)/(max_j - min_j)`` (positive) or ``(max_j - x_j)/(max_j - min_j)``
@@ -215,7 +215,7 @@ def _logit(p: float) -> float:
 
 
 _LN = math.log
-# The 20 indicators of shared/data/hqd_indicators.csv: same order, names, units and directions.
+# The 20 indicators of the HQD system (data/README.md, "Indicator system"): same order, names, units and directions.
 HQD_INDICATORS: tuple[Indicator, ...] = (
     Indicator("sci_exp_share", "HQD", "Innovation", "创新发展", "科学技术支出占地方一般公共预算支出比重",
               "Science & technology expenditure / local general budget expenditure", "%", "+",

@@ -45,7 +45,7 @@ def _table(title: str = "Table 4 Results of the baseline regression") -> TableSp
 
 
 def _event_chart():
-    # Coefficients from tests/reference: the mpdta pooled event study (REFERENCES.md, COMP), CIs illustrative.
+    # Coefficients from tests/reference: the mpdta pooled event study (tests/reference/README.md, COMP), CIs illustrative.
     return event_study_chart(
         [-4, -3, -2, 0, 1, 2, 3],
         [0.003549, 0.024624, 0.023355, -0.018144, -0.043472, -0.131795, -0.092247],

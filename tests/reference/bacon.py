@@ -1,6 +1,6 @@
 """Goodman-Bacon decomposition reference values.
 
-Castle doctrine panel: shared/data/castle.csv (R package bacondecomp,
+Castle doctrine panel: tests/data/castle.csv (R package bacondecomp,
 data/castle.rda, converted): 50 states x 2000-2010, outcome ``l_homicide``,
 treatment ``post``, unit ``sid``; ``effyear`` is blank (NA) for the 29 states
 that never adopt.
@@ -8,7 +8,7 @@ that never adopt.
 
 # PUB: TWFE coefficient of post in lm(l_homicide ~ post + factor(state) + factor(year), data = castle),
 # printed in bacondecomp's example notebook (index.ipynb) as 0.0818116169306475 and recorded in
-# reference/REFERENCES.md as 0.0818116169306.
+# tests/reference/README.md as 0.0818116169306.
 CASTLE_TWFE = 0.0818116169306
 
 # PUB: bacondecomp vignette "bacon" (CRAN, rendered output of

@@ -5,8 +5,8 @@ Provenance (PUB): R package ``did`` 2.5.0,
            xformla = ~1, data = mpdta, est_method = "dr", base_period = "varying",
            control_group = "nevertreated", bstrap = FALSE)
 then aggte(..., type = "simple" / "group" / "dynamic"), analytic standard errors,
-as recorded in the project's reference/REFERENCES.md ("Callaway & Sant'Anna on
-mpdta").  Data: shared/data/mpdta.csv (R did data/mpdta.rda, converted;
+as recorded in the tests/reference/README.md ("Callaway & Sant'Anna on
+mpdta").  Data: tests/data/mpdta.csv (R did data/mpdta.rda, converted;
 ``first_treat`` 0 = never treated).
 """
 

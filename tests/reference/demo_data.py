@@ -1,17 +1,17 @@
 """Reference facts for the embedded demo data (xlcbec/demo_data.py, xlcbec/data/cities.csv).
 
-* CITY_COUNT, COASTAL_COUNT, CLUSTER_COUNTS, MUNICIPALITY_COUNT: shared/data/README.md,
+* CITY_COUNT, COASTAL_COUNT, CLUSTER_COUNTS, MUNICIPALITY_COUNT: tests/data/README.md,
   row "cities.csv" (285 cities, coastal 53, BTH 13, YRD 26, PRD 9) and the 4
   municipalities named in that row.
-* PILOT_COUNTS_2010_2021, TREATED_2010_2021, TREATED_PREFECTURE_ONLY: shared/data/README.md,
+* PILOT_COUNTS_2010_2021, TREATED_2010_2021, TREATED_PREFECTURE_ONLY: tests/data/README.md,
   "Within a 2010-2021 panel of these 285 cities, 102 are treated (pilot year
   2015: 1, 2016: 12, 2018: 22, 2019: 22, 2020: 45, when county-level pilots are
   credited to their parent city; 98 with prefecture cities only); the 2022
   batches are not yet treated inside that window."
-* PILOT_COUNT_2022: COMP, counted from shared/data/cbec_pilots.csv (earliest
+* PILOT_COUNT_2022: COMP, counted from tests/data/cbec_pilots.csv (earliest
   approval year per panel_code among the 285 codes): 154 cities are ever
   credited a pilot, 154 - 102 = 52 first in 2022.
-* TABLE3: the paper's Table 3 (shared/paper/cbec_pilot_zones_paper.txt,
+* TABLE3: the paper's Table 3 (Zhou & Wang, "Cross-border e-commerce policies and the high-quality development of urban economies",
   "Table 3 Descriptive Statistics"): variable -> (Obs, Mean, Std.Dev., Min, Median, Max).
   The demo's controls are synthetic; the tests only ask for similar means and
   dispersions (see the tolerances in tests/test_demo_data.py).

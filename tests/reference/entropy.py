@@ -1,4 +1,4 @@
-"""Reference values for the entropy weight method (shared/reference/REFERENCES.md, "Entropy weights").
+"""Reference values for the entropy weight method (tests/reference/README.md, "Entropy weights").
 
 1. ELSAYED_*: plain entropy weights (no standardisation, no shift,
    p_ij = x_ij / column sum, k = 1/ln m with m = 12 rows) of the 12 x 5 decision
@@ -8,10 +8,10 @@
    independently from the definition (numpy: [0.10499069 0.06912398 0.07137315
    0.44993707 0.3045751]).
 
-2. TOY_*: xlcbec's definition (METHODS.md section 2: min-max standardisation,
+2. TOY_*: xlcbec's definition (docs/methods.md section 2: min-max standardisation,
    shift A = 0.0001, k = 1/ln n) on 5 cities x 3 indicators with directions
    (+, +, -).  Tag COMP: computed from the published definition, given to 8
-   decimals in REFERENCES.md; reproduced with numpy 2.4 by the plain formula
+   decimals in tests/reference/README.md; reproduced with numpy 2.4 by the plain formula
    (numpy printed e = [0.72794107 0.83298144 0.81114805],
    w = [0.43326354 0.265983 0.30075346], scores = [0.33486699 0.71985955 0 1 0.38959352]).
 """

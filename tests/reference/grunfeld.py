@@ -4,7 +4,7 @@ Data: statsmodels' ``grunfeld`` dataset without firm "American Steel"
 (= R plm's Grunfeld: 10 firms x 20 years, 200 rows).
 Model ``invest ~ capital | firm + year``, clustered by firm.
 Source: the fixest vignette "On standard-errors" (rendered outputs), as listed
-in shared/reference/REFERENCES.md (PUB-REPRO).
+in tests/reference/README.md (PUB-REPRO).
 """
 
 COEF_CAPITAL = 0.4138018  # published to 7 digits

@@ -1,9 +1,9 @@
 """Two-way fixed-effects DID and pooled event study on mpdta.
 
-Data: shared/data/mpdta.csv (R package `did`, Callaway & Sant'Anna; 500
+Data: tests/data/mpdta.csv (R package `did`, Callaway & Sant'Anna; 500
 counties, 2003-2007).  ``treat`` is the EVER-treated flag; the DID regressor is
 ``post = 1[first_treat > 0 and year >= first_treat]`` (291 treated rows).
-Values: shared/reference/REFERENCES.md (COMP: computed from the definition,
+Values: tests/reference/README.md (COMP: computed from the definition,
 ``lemp ~ post | countyreal + year`` clustered by county).
 """
 

@@ -2,7 +2,7 @@
 
 Provenance: computed by hand from psmatch2's source definitions (ado file
 psmatch2.ado v4.0.12: _Kernel_, _Support_, match_pscore/match2, _mktab), as
-restated in METHODS.md section 5.  Nothing here calls xlcbec.
+restated in docs/methods.md section 5.  Nothing here calls xlcbec.
 
 Data: five controls A-E and five treated T1-T5 with known scores, bandwidth
 h = 0.1.  Rows are listed in this order (controls first).

@@ -1,9 +1,9 @@
-"""Reference values for the Sobel family of indirect-effect tests (METHODS.md section 7).
+"""Reference values for the Sobel family of indirect-effect tests (docs/methods.md section 7).
 
-Toy case from shared/reference/REFERENCES.md, "Sobel family (PUB toy + COMP)":
+Toy case from tests/reference/README.md, "Sobel family (PUB toy + COMP)":
 a = 2, b = 3, s_a = 0.3, s_b = 0.4.
 
-* TOY_*_Z_5DP: the values REFERENCES.md lists to 5 decimals.  Sobel is tagged
+* TOY_*_Z_5DP: the values tests/reference/README.md lists to 5 decimals.  Sobel is tagged
   PUB (published as 4.983, to 3 decimals); Aroian and Goodman are COMP
   (computed from the published definitions
   z = ab / sqrt(b^2 s_a^2 + a^2 s_b^2 [+|-] s_a^2 s_b^2)).  Tolerance 5e-6
@@ -20,7 +20,7 @@ TOY_SE_A = 0.3
 TOY_B = 3.0
 TOY_SE_B = 0.4
 
-# REFERENCES.md, 5 decimals
+# tests/reference/README.md, 5 decimals
 TOY_SOBEL_Z_5DP = 4.98273  # PUB (published 4.983)
 TOY_AROIAN_Z_5DP = 4.95817  # COMP
 TOY_GOODMAN_Z_5DP = 5.00766  # COMP

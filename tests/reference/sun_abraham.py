@@ -1,6 +1,6 @@
 """Sun & Abraham (2021) interaction-weighted event study on mpdta.
 
-shared/reference/REFERENCES.md (COMP): never-treated control cohort, reference -1.
+tests/reference/README.md (COMP): never-treated control cohort, reference -1.
 Post periods equal the Callaway & Sant'Anna dynamic values (R did 2.5.0, PUB)
 exactly; pre periods are long differences against g - 1 (6 decimals published).
 """

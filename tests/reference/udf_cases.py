@@ -4,7 +4,7 @@ Every number here is worked out by hand from the definition named beside it;
 the tests also compare each function with the core on the same data.
 
 1. STARS_DEFAULT: significance stars with the default levels 0.1, 0.05, 0.01
-   (METHODS.md section 11; the convention of Stata's esttab ``star(* 0.10 ** 0.05
+   (docs/methods.md section 11; the convention of Stata's esttab ``star(* 0.10 ** 0.05
    *** 0.01)``: a star for each level the p-value is strictly below).  The
    boundaries carry the fewer stars: p = 0.05 is not below 0.05.
 2. STARS_CUSTOM: levels 0.05 and 0.01 only (two levels -> at most two stars).
@@ -13,7 +13,7 @@ the tests also compare each function with the core on the same data.
        LQ1 = (3/21) / (10/60) = 18/21 = 6/7
        LQ2 = (7/21) / (20/60) = 1
        LQ3 = (11/21) / (30/60) = 22/21
-4. SOLOW_CASE1: s = 0.2, A = 1, L = 100, alpha = 0.5, delta = 0.05 (METHODS.md section 10):
+4. SOLOW_CASE1: s = 0.2, A = 1, L = 100, alpha = 0.5, delta = 0.05 (docs/methods.md section 10):
    K* = L (s A / delta)^(1/(1-alpha)) = 100 * 4^2 = 1600; Y* = L A^(1/(1-alpha)) (s/delta)^(alpha/(1-alpha)) = 100 * 4 = 400.
 """
 

@@ -1,4 +1,4 @@
-"""City groups for the heterogeneity analysis (METHODS.md section 6, paper Tables 7-10).
+"""City groups for the heterogeneity analysis (docs/methods.md section 6, paper Tables 7-10).
 
 Every group is a unit attribute turned into one 0/1 indicator per group value,
 broadcast to the unit's rows:

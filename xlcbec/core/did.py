@@ -1,4 +1,4 @@
-"""The baseline multi-period DID (paper eq. 8, Table 4; METHODS.md section 3).
+"""The baseline multi-period DID (paper eq. 8, Table 4; docs/methods.md section 3).
 
 Three columns, as in the paper: (1) no controls, (2) controls, (3) controls on
 the sample without the municipalities (``municipality = 1``).

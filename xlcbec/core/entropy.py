@@ -1,4 +1,4 @@
-"""Composite indices by the entropy weight method (METHODS.md section 2).
+"""Composite indices by the entropy weight method (docs/methods.md section 2).
 
 The paper measures urban high-quality development (HQD) and digital
 infrastructure as entropy-weighted sums of standardised indicators.  With n

@@ -1,4 +1,4 @@
-"""Event study for parallel trends (METHODS.md section 4, the paper's Figure 1).
+"""Event study for parallel trends (docs/methods.md section 4, the paper's Figure 1).
 
 Relative time ``r = t - first_treat`` for every unit with a pilot year (also
 those first treated after the sample ends); dummies ``D^r = 1[r = r']`` for r'

@@ -1,4 +1,4 @@
-"""Heterogeneity of the CBEC effect across city groups (METHODS.md section 6, paper Tables 7-10).
+"""Heterogeneity of the CBEC effect across city groups (docs/methods.md section 6, paper Tables 7-10).
 
 For every group value g (``coastal=1``, ``region=east``, ``cluster=PRD``, ...;
 indicators from :mod:`xlcbec.core.city_groups`), three things:

@@ -1,4 +1,4 @@
-"""Productive-service agglomeration by the location quotient (paper eq. 12, METHODS.md section 2).
+"""Productive-service agglomeration by the location quotient (paper eq. 12, docs/methods.md section 2).
 
     spec_it = (sum_j S_ijt / sum_i sum_j S_ijt) / (S_it / sum_i S_it)
 
@@ -8,7 +8,7 @@ value above 1 means the city's share of the country's productive-service jobs
 exceeds its share of all jobs.
 
 The paper's text calls spec "the sum of the agglomeration indices of all the
-subsectors", but its equation (12), which METHODS.md adopts, is the quotient of
+subsectors", but its equation (12), which docs/methods.md adopts, is the quotient of
 the pooled sectors; xlcbec computes the equation.
 
 Missing values: a row missing a sector, the total or the year gets NaN and is

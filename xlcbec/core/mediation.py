@@ -1,4 +1,4 @@
-"""Mediation: does CBEC work through a mediator M? (METHODS.md section 7, paper eqs. 10-11, Tables 11-13)
+"""Mediation: does CBEC work through a mediator M? (docs/methods.md section 7, paper eqs. 10-11, Tables 11-13)
 
 Per mediator, three regressions with the baseline's fixed effects and standard
 errors (section 3), all on the same rows (complete in the outcome, the

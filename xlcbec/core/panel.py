@@ -1,4 +1,4 @@
-"""The city-year panel: validation, treatment timing and interpolation (METHODS.md section 1).
+"""The city-year panel: validation, treatment timing and interpolation (docs/methods.md section 1).
 
 ``prepare_panel`` turns the user's long table into the frame every analysis
 uses: one row per (unit, period), a 0/1 treatment column (``CBEC`` by default,

@@ -1,4 +1,4 @@
-"""Placebo test by random permutation of pilot years (METHODS.md section 9).
+"""Placebo test by random permutation of pilot years (docs/methods.md section 9).
 
 Each draw reassigns the units' pilot years by a random permutation (so the
 distribution of pilot years, never-treated included, is kept), rebuilds

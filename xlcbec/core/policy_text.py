@@ -1,4 +1,4 @@
-"""Policy-text keyword analysis: the paper's Tables 1-2 (METHODS.md section 8).
+"""Policy-text keyword analysis: the paper's Tables 1-2 (docs/methods.md section 8).
 
 Inputs are the ``Policies`` sheet (``year``, ``title``, ``issuer``, ``text``;
 one document a row) and the ``Keywords`` sheet (``theme``, ``keyword``); both

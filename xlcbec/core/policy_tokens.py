@@ -1,7 +1,7 @@
 """Splitting policy documents into tokens and finding dictionary keywords among them.
 
 This module is the tokeniser behind :mod:`xlcbec.core.policy_text`
-(METHODS.md section 8).  Rules:
+(docs/methods.md section 8).  Rules:
 
 * A text containing any CJK ideograph is Chinese and is segmented with jieba;
   any other text is English and split into lower-cased word tokens (letters and

@@ -2,7 +2,7 @@
 
 This is the score model of Stata's ``psmatch2`` (which calls ``probit``, or
 ``logit`` with its ``logit`` option) and the balance probit of ``pstest``
-(METHODS.md section 5).  The log likelihood is maximised by Newton-Raphson with
+(docs/methods.md section 5).  The log likelihood is maximised by Newton-Raphson with
 the analytic (observed) Hessian, as Stata does, so the covariance matrix is
 Stata's default OIM one.
 

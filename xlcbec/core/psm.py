@@ -1,4 +1,4 @@
-"""PSM-DID (METHODS.md section 5; the paper's eq. 9, Tables 5-6 and Figure 2).
+"""PSM-DID (docs/methods.md section 5; the paper's eq. 9, Tables 5-6 and Figure 2).
 
 The steps a Stata user runs, in one call:
 

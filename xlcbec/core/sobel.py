@@ -1,6 +1,6 @@
 """Normal-theory tests of an indirect (mediated) effect a*b: Sobel, Aroian, Goodman.
 
-METHODS.md section 7.  With ``a`` the effect of CBEC on the mediator, ``b``
+docs/methods.md section 7.  With ``a`` the effect of CBEC on the mediator, ``b``
 the mediator's effect on the outcome, and their standard errors s_a, s_b:
 
     Sobel    se = sqrt(b^2 s_a^2 + a^2 s_b^2)
@@ -126,7 +126,7 @@ class SobelResult:
 
 
 def indirect_effect_tests(a: float, se_a: float, b: float, se_b: float) -> SobelResult:
-    """Sobel, Aroian and Goodman tests of the indirect effect a*b (METHODS.md section 7)."""
+    """Sobel, Aroian and Goodman tests of the indirect effect a*b (docs/methods.md section 7)."""
     a, se_a, b, se_b = _checked(a, se_a, b, se_b)
     tests = {m: _test(m, a, se_a, b, se_b) for m in SOBEL_METHODS}
     return SobelResult(

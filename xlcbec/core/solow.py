@@ -1,4 +1,4 @@
-"""Steady state of the paper's extended Solow model (paper eqs. 4, 6, 7; METHODS.md section 10).
+"""Steady state of the paper's extended Solow model (paper eqs. 4, 6, 7; docs/methods.md section 10).
 
 Production ``Y = A K^alpha L^(1-alpha) T^gamma`` (eq. 5; T is the transaction-cost
 term, gamma its output elasticity) and accumulation ``dK/dt = s Y - delta K``

@@ -1,4 +1,4 @@
-"""Sun & Abraham (2021) interaction-weighted event study (METHODS.md section 9).
+"""Sun & Abraham (2021) interaction-weighted event study (docs/methods.md section 9).
 
 1. Saturated regression: ``y = unit + time + sum_e sum_{l != -1} delta_{e,l} 1[E_i = e] 1[t - e = l]``
    over the treated cohorts e, with the never-treated units as the control

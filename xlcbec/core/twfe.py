@@ -1,6 +1,6 @@
 """Linear models with unit and/or time fixed effects and Stata-grade standard errors.
 
-This is the engine behind the baseline DID (METHODS.md section 3), the event
+This is the engine behind the baseline DID (docs/methods.md section 3), the event
 study, PSM-DID, heterogeneity and mediation regressions.
 
 Standard errors (``vcov``):

@@ -113,7 +113,7 @@ def _arguments(names: Sequence[str], **options: Any) -> Callable[[_F], _F]:
 
 
 # ---------------------------------------------------------------------------
-# Composite index by the entropy weight method (METHODS.md section 2)
+# Composite index by the entropy weight method (docs/methods.md section 2)
 
 
 @xw.func(category=CATEGORY)
@@ -189,7 +189,7 @@ def _split_list(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
-# Two-way fixed-effects DID (METHODS.md section 3)
+# Two-way fixed-effects DID (docs/methods.md section 3)
 
 
 @xw.func(category=CATEGORY)
@@ -285,7 +285,7 @@ def _floats(values: Sequence[float | None]) -> Any:
 
 
 # ---------------------------------------------------------------------------
-# Mediation: tests of the indirect effect (METHODS.md section 7)
+# Mediation: tests of the indirect effect (docs/methods.md section 7)
 
 
 @xw.func(category=CATEGORY)
@@ -306,7 +306,7 @@ Sobel z = ab / sqrt(b^2 se_a^2 + a^2 se_b^2); Aroian adds se_a^2 se_b^2, Goodman
 
 
 # ---------------------------------------------------------------------------
-# Propensity score (METHODS.md section 5)
+# Propensity score (docs/methods.md section 5)
 
 
 @xw.func(category=CATEGORY)
@@ -437,7 +437,7 @@ def _spill(result: Any, what: str) -> ExcelResult:
 
 
 # ---------------------------------------------------------------------------
-# Significance stars (METHODS.md section 11)
+# Significance stars (docs/methods.md section 11)
 
 
 @xw.func(category=CATEGORY)

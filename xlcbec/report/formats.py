@@ -2,7 +2,7 @@
 
 A coefficient of 0.0123 significant at 1% is stored as 0.0123 with the format
 ``0.0000"***"``; its t statistic 3.6 as 3.6 with ``(0.00);(-0.00)``.  Users can
-still compute with the cells (METHODS.md section 11).
+still compute with the cells (docs/methods.md section 11).
 """
 
 from __future__ import annotations

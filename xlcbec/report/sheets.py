@@ -2,7 +2,7 @@
 
 One builder per analysis, each returning the blocks (tables and charts) of
 its part of a result sheet; :mod:`xlcbec.jobs` lays them out and a backend
-draws them.  Tables follow the paper's layout (METHODS.md section 11).
+draws them.  Tables follow the paper's layout (docs/methods.md section 11).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A :class:`TableSpec` says what a publication table holds; a backend
 (:mod:`xlcbec.book`) draws it.  :func:`regression_table` lays results out as the
-paper does (METHODS.md section 11): coefficient with stars, the statistic in
+paper does (docs/methods.md section 11): coefficient with stars, the statistic in
 parentheses below, rows for control variables and fixed effects (Yes/No),
 N and R-squared, and a note that states the star thresholds.  Numbers stay
 numbers; stars and parentheses come from number formats.
