@@ -30,7 +30,7 @@ import openpyxl
 import pytest
 
 from tests.book_files import patch_zip, sheet_part
-from xlcbec.book.contract import SETTING_KEYS
+from xlcbec.book.settings import SETTING_KEYS
 from xlcbec.book.template import write_input_workbook
 from xlcbec.cli import main, write_demo_inputs
 
@@ -325,8 +325,8 @@ CASES = [
          sheet="Settings", row=setting_row("event_window"), column="Value", only="event_study"),
     Case("event_window_fractional", set_setting("event_window", "-2.5, 3"), ("'event_window' must be two whole numbers",),
          sheet="Settings", row=setting_row("event_window"), column="Value", only="event_study"),
-    Case("bootstrap_reps_not_positive_integer", set_setting("bootstrap_reps", 0),
-         ("'bootstrap_reps' must be a positive whole number",),
+    Case("bootstrap_reps_one", set_setting("bootstrap_reps", 1),
+         ("'bootstrap_reps' must be 0 (no bootstrap) or at least 2, found 1",),
          sheet="Settings", row=setting_row("bootstrap_reps"), column="Value", only="psm"),
     Case("bootstrap_reps_fractional", set_setting("bootstrap_reps", 2.5), ("'bootstrap_reps' must be a whole number",),
          sheet="Settings", row=setting_row("bootstrap_reps"), column="Value", only="mediation"),
@@ -334,7 +334,8 @@ CASES = [
          sheet="Settings", row=setting_row("kernel"), column="Value", only="psm"),
     Case("unknown_language", set_setting("language", "fr"), ("'language' must be one of en, zh", "'fr'"),
          sheet="Settings", row=setting_row("language"), column="Value"),
-    Case("event_reference_outside_window", set_setting("event_reference", -9), ("lies outside the event window -5, 5",),
+    Case("event_reference_outside_window", set_setting("event_reference", -9),
+         ("'event_reference' must be a pre-period inside the event window -5, 5, found -9",),
          sheet="Settings", row=setting_row("event_reference"), column="Value", only="event_study"),
     Case("control_not_in_panel", set_setting("controls", "lnpop, lngdp, lnfdi"),
          ("the control 'lnfdi' named in Settings 'controls' is not a Panel column",),

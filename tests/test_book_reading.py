@@ -4,7 +4,9 @@ Every problem must be an InputError naming the sheet, the row(s) and the
 column, and saying how to fix it.  The calamine and openpyxl routes must give
 identical frames.
 
-Tolerances: none; values are read, not computed.
+Tolerances: none; values are read, not computed.  Frames from the two routes are
+compared with check_exact=True (pandas' default would allow 1e-5 relative): both
+parse the same decimal text of the same file, each to the nearest double.
 """
 
 from __future__ import annotations
@@ -266,9 +268,10 @@ def test_calamine_and_openpyxl_routes_agree(tmp_path):
     path = patch_zip(path, tmp_path / "rich2.xlsx", {part: lambda xml: replace_cell(xml, "E5", '<c r="E5" t="str"><f>"Bei"&amp;"jing"</f><v>Beijing</v></c>')})
     fast = read_inputs(path, engine="calamine")
     plain = read_inputs(path, engine="openpyxl")
-    pd.testing.assert_frame_equal(fast.panel, plain.panel)
+    pd.testing.assert_frame_equal(fast.panel, plain.panel, check_exact=True)  # same file text: exact
     assert fast.settings == plain.settings
-    pd.testing.assert_frame_equal(read_sheet(path, "Panel", engine="calamine"), read_sheet(path, "Panel", engine="openpyxl"))
+    pd.testing.assert_frame_equal(read_sheet(path, "Panel", engine="calamine"), read_sheet(path, "Panel", engine="openpyxl"),
+                                  check_exact=True)
     assert fast.panel.loc[5, "name"] == "Beijing" and fast.panel.loc[2, "when"] == "2015-03-07"
     assert list(fast.panel.index) == [2, 3, 5]
 
@@ -292,7 +295,7 @@ def test_openpyxl_route_takes_over_when_calamine_fails(tmp_path, monkeypatch):
         raise python_calamine.CalamineError("simulated parser failure")
 
     monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", fail)
-    pd.testing.assert_frame_equal(read_inputs(path).panel, read_inputs(path, engine="openpyxl").panel)
+    pd.testing.assert_frame_equal(read_inputs(path).panel, read_inputs(path, engine="openpyxl").panel, check_exact=True)
 
 
 def test_numeric_column_helper_reports_cells():
@@ -357,7 +360,7 @@ def test_a_sheet_calamine_cannot_parse_is_read_by_openpyxl(tmp_path, monkeypatch
         raise python_calamine.XmlError("simulated sheet parse failure")
 
     monkeypatch.setattr(python_calamine.CalamineWorkbook, "get_sheet_by_name", fail)
-    pd.testing.assert_frame_equal(read_inputs(path).panel, expected)
+    pd.testing.assert_frame_equal(read_inputs(path).panel, expected, check_exact=True)
 
 
 def test_corrupted_sheet_data_is_an_input_error(tmp_path):

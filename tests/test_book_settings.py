@@ -5,12 +5,23 @@ Tolerances: none; settings are parsed exactly (numbers as typed).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlcbec.book.contract import ANALYSES, SETTING_KEYS, SETTING_SPECS
-from xlcbec.book.settings import Settings, format_setting, parse_settings, settings_from_mapping, settings_problems
+from xlcbec.book.contract import ANALYSES
+from xlcbec.book.settings import (
+    SETTING_KEYS,
+    SETTING_SPECS,
+    Settings,
+    format_setting,
+    parse_settings,
+    settings_from_mapping,
+    settings_problems,
+)
+from xlcbec.core.options import BootstrapOptions, EventWindow, MatchingOptions, SEOptions
 from xlcbec.errors import InputErrors, SettingsError
 
 
@@ -28,8 +39,10 @@ def test_blank_sheet_gives_the_contract_defaults():
     assert settings.bandwidth == 0.06 and settings.seed == 20240101
     assert settings.stars == (0.1, 0.05, 0.01)
     assert settings.analyses == ANALYSES
-    assert settings.vcov == "cluster" and settings.cluster_column == "city"
-    assert settings.matching_covariates == settings.controls
+    assert settings.se == SEOptions(vcov="cluster", cluster="city")
+    assert settings.psm_covariates is None  # = the controls
+    assert settings.matching == MatchingOptions() and settings.bootstrap == BootstrapOptions()
+    assert settings.event_window_options == EventWindow()
 
 
 # The keys of workbook contract v1, in order (ARCHITECTURE.md, "Settings keys").
@@ -86,14 +99,31 @@ def test_values_are_typed():
     assert settings.stars == (0.1, 0.05, 0.01)
     assert settings.language == "zh"
     assert settings.analyses == ("baseline", "event_study")
-    assert settings.matching_covariates == ("lnpop",)
+    assert settings.psm_covariates == ("lnpop",)
 
 
 def test_cluster_default_follows_the_unit_and_none_or_robust_change_the_vcov():
-    assert parse_settings(rows(unit="code")).cluster == "code"
-    assert parse_settings(rows(cluster="none")).vcov == "iid"
-    robust = parse_settings(rows(cluster="Robust"))
-    assert robust.vcov == "robust" and robust.cluster_column is None
+    assert parse_settings(rows(unit="code")).se == SEOptions(vcov="cluster", cluster="code")
+    assert parse_settings(rows(cluster="province")).se == SEOptions(vcov="cluster", cluster="province")
+    assert parse_settings(rows(cluster="none")).se == SEOptions(vcov="iid")
+    assert parse_settings(rows(cluster="Robust")).se == SEOptions(vcov="robust")
+
+
+def test_bootstrap_reps_zero_turns_the_bootstrap_off_and_one_is_refused():
+    assert parse_settings(rows(bootstrap_reps=0)).bootstrap == BootstrapOptions(reps=0)
+    assert not parse_settings(rows(bootstrap_reps="0")).bootstrap.enabled
+    with pytest.raises(SettingsError, match="must be 0 .no bootstrap. or at least 2, found 1") as caught:
+        parse_settings(rows(seed=1, bootstrap_reps=1))
+    assert caught.value.row == 3 and caught.value.column == "Value"
+    # The message is the core's own (the option object decides), so check and refresh say the same.
+    with pytest.raises(Exception) as core:
+        BootstrapOptions(reps=1)
+    assert core.value.problem == caught.value.problem
+
+
+def test_reference_must_be_a_pre_period():
+    with pytest.raises(SettingsError, match="pre-period inside the event window -5, 5, found 0"):
+        parse_settings(rows(event_reference=0))
 
 
 def test_all_and_none_for_analyses():
@@ -118,7 +148,8 @@ def test_all_and_none_for_analyses():
         ("event_window", "-5, -1", "end at 0 or later"),
         ("event_window", "-5.5, 5", "whole numbers"),
         ("event_reference", 0.5, "whole number"),
-        ("bootstrap_reps", 0, "positive whole number"),
+        ("bootstrap_reps", 1, "0 (no bootstrap) or at least 2"),
+        ("bootstrap_reps", -2, "at least 0"),
         ("placebo_reps", -3, "positive whole number"),
         ("placebo_reps", 2.5, "whole number"),
         ("seed", -1, "0 or more"),
@@ -179,7 +210,7 @@ def test_value_without_key_is_an_error():
 
 
 def test_reference_must_lie_inside_the_window():
-    with pytest.raises(SettingsError, match="outside the event window -3, 3") as caught:
+    with pytest.raises(SettingsError, match="inside the event window -3, 3, found -4") as caught:
         parse_settings(rows(event_window="-3, 3", event_reference=-4))
     assert caught.value.row == 3  # the event_reference row
     # A wrong window is reported once, not again as a reference problem.
@@ -200,7 +231,7 @@ def test_settings_are_frozen_and_changes_make_new_objects():
     settings = Settings()
     with pytest.raises(AttributeError):
         settings.bandwidth = 0.2  # type: ignore[misc]
-    changed = settings.with_values(bandwidth=0.2)
+    changed = replace(settings, bandwidth=0.2)
     assert changed.bandwidth == 0.2 and settings.bandwidth == 0.06
 
 

@@ -16,7 +16,10 @@ Tolerances: bytes, exit codes and texts are compared exactly.  Estimates read
 back from a results workbook are compared to the run's JSON with relative
 tolerance 1e-14: the .xlsx stores each number as decimal text of up to 17
 significant digits, and the read-back may differ from the double in the last
-digit (the two runs compared differ by more than 1e-3 relative).
+digit (the two runs compared differ by more than 1e-3 relative).  A formula
+cell's stored result against the same plain value: the JSON estimates are
+compared exactly, since both runs read the same double and run the same
+baseline in this process (bit-identical by design).
 """
 
 from __future__ import annotations
@@ -232,7 +235,7 @@ def test_no_cell_content_is_evaluated(book, tmp_path, capsys):
         assert main(refresh(str(source), "-o", str(tmp_path / f"{name}.results.xlsx"), "--json",
                             str(tmp_path / f"{name}.json"))) == 0
         runs[name] = json.loads((tmp_path / f"{name}.json").read_text())["estimates"]
-    assert runs["formula"] == runs["plain"]
+    assert runs["formula"] == runs["plain"]  # same doubles in, same code: exact (see the module docstring)
     assert main(["check", str(with_formula)]) == 0
     capsys.readouterr()
 

@@ -46,6 +46,9 @@ from xlcbec.demo_data import (
 # an index by hand vs entropy_index, a formula vs the generator): 1e-9 relative;
 # they differ only by summation order.
 ROUTE_RTOL = 1e-9
+# Exact (check_exact=True, ==): the generator run twice with the same seed (same
+# calls, same draws: bit-identical by design), and the untreated world against the
+# observed one off treatment (the same formula on the same draws with effect 0.0).
 # Table 3 comparison: the controls are synthetic draws whose parameters were set
 # to resemble Table 3, not fitted to it.  A mean within 0.25 of the paper's
 # standard deviation and a standard deviation within 15% are "Table 3-like".
@@ -141,8 +144,9 @@ def test_panel_layout(demo):
 
 def test_deterministic_given_the_seed():
     first, second = make_demo_panel(seed=7), make_demo_panel(seed=7)
-    pd.testing.assert_frame_equal(first.panel, second.panel)
-    pd.testing.assert_frame_equal(first.untreated, second.untreated)
+    # Same call, same seed: bit-identical by design (pandas' default would allow 1e-5).
+    pd.testing.assert_frame_equal(first.panel, second.panel, check_exact=True)
+    pd.testing.assert_frame_equal(first.untreated, second.untreated, check_exact=True)
     other = make_demo_panel(seed=8)
     assert not np.allclose(first.panel["patents_per_10k"].fillna(0), other.panel["patents_per_10k"].fillna(0))
     assert first.truth["seed"] == 7 and first.seed == 7
@@ -255,6 +259,7 @@ def test_effects_are_zero_off_treatment_and_constant_in_event_time(demo):
     observed = demo.panel[list(OUTCOME_COLUMNS)].to_numpy(dtype=float)[~treated]
     untreated = demo.untreated.to_numpy(dtype=float)[~treated]
     present = ~np.isnan(observed)
+    # Exact: the same formula on the same draws, with an effect of 0.0 in both worlds here.
     np.testing.assert_array_equal(observed[present], untreated[present])
     # No dynamics: each HQD indicator's effect is the same in every treated year of a city.
     on = effects.loc[treated, list(HQD_COLUMNS)].assign(city=demo.panel.loc[treated, "city"])
@@ -393,7 +398,9 @@ def test_county_panel():
     assert county.cities["city"].tolist() == list(range(1, 301))
     assert (county.panel[list(EMPLOYMENT_COLUMNS)] > 0).all().all()
     assert county.cities["pilot_year"].isna().any() and county.cities["pilot_year"].notna().any()
-    pd.testing.assert_frame_equal(county.panel, make_county_panel(n_units=300, years=range(2001, 2021), seed=3).panel)
+    # Same call, same seed: bit-identical by design.
+    pd.testing.assert_frame_equal(county.panel, make_county_panel(n_units=300, years=range(2001, 2021), seed=3).panel,
+                                  check_exact=True)
     full = make_county_panel()
     assert full.panel.shape == (2850 * 20, len(PANEL_COLUMNS))
     assert full.panel["year"].min() == 2001 and full.panel["year"].max() == 2020

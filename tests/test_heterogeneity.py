@@ -29,10 +29,11 @@ from xlcbec.core.heterogeneity import (
     group_dummies,
     heterogeneity,
 )
+from xlcbec.core.options import SEOptions
 from xlcbec.core.panel import prepare_panel
 from xlcbec.core.results import ESTIMATE_COLUMNS, estimates_frame
 from xlcbec.core.twfe import fit_twfe
-from xlcbec.errors import InputError, SettingsError
+from xlcbec.errors import InputError, OptionError
 
 ROUTES = 1e-10
 REPARAM = 1e-8
@@ -124,7 +125,7 @@ def test_base_year_decides_tertiary_led(panel):
     # Tertiary output grows faster than secondary here, so some cities become tertiary-led by 2015:
     # the test would not notice a base year that is ignored otherwise.
     assert (late["tertiary_led=1"] > early["tertiary_led=1"]).any()
-    with pytest.raises(SettingsError, match="base_year 2030"):
+    with pytest.raises(OptionError, match="base_year 2030"):
         group_dummies(panel, unit="city", time="year", base_year=2030)
 
 
@@ -210,6 +211,7 @@ def test_estimates_rows(result):
     frame = estimates_frame(result.to_estimates())
     assert list(frame.columns) == list(ESTIMATE_COLUMNS)
     assert set(frame.analysis) == {"heterogeneity"}
+    # Exact (==) for estimates and statistics: the rows hold copies of the results' own floats.
     inter = frame[frame.term == INTERACTION].set_index("model")
     assert list(inter.index) == list(result.estimates)
     for name, est in result.estimates.items():
@@ -224,7 +226,7 @@ def test_estimates_rows(result):
 
 def test_robust_standard_errors_pass_through(panel):
     res = heterogeneity(panel, outcome="y", unit="city", time="year", controls=CONTROLS, groups=["coastal"],
-                        vcov="robust")
+                        se=SEOptions(vcov="robust"))
     frame = panel.copy()
     frame["G_x_treat"] = (frame.coastal == 1) * frame.CBEC
     direct = fit_twfe(frame, outcome="y", regressors=["G_x_treat", *CONTROLS], unit="city", time="year",

@@ -43,10 +43,9 @@ from hypothesis import strategies as st
 
 from xlcbec import jobs
 from xlcbec.book.cells import UNCACHED, CellError, frame_from_values
-from xlcbec.book.contract import SETTING_KEYS
 from xlcbec.book.package import _extent, column_letter, too_sparse  # _extent: the measure itself is tested
 from xlcbec.book.reading import inputs_from_source, read_inputs
-from xlcbec.book.settings import Settings, parse_settings
+from xlcbec.book.settings import SETTING_KEYS, Settings, parse_settings
 from xlcbec.errors import EstimationError, InputError, InputErrors, XlcbecError
 from xlcbec.excel import udf_inputs
 

@@ -27,7 +27,7 @@ from xlcbec.core.matching import (
     match_scores,
     nearest_neighbours,
 )
-from xlcbec.errors import EstimationError, SettingsError
+from xlcbec.errors import EstimationError, OptionError
 
 HAND_REL = 1e-12
 ROUTE_REL = 1e-9
@@ -308,18 +308,19 @@ def test_att_with_counts_equals_matching_on_the_expanded_sample(method, common):
 
 def test_bandwidth_must_be_positive():
     p, t, y = hand_data()
-    for bad in (0.0, -0.1, float("nan")):
-        with pytest.raises(SettingsError, match="bandwidth must be a positive number"):
+    for bad, message in ((0.0, "greater than 0"), (-0.1, "greater than 0"), (float("nan"), "finite number")):
+        with pytest.raises(OptionError, match=f"'bandwidth' must be (a )?{message}") as caught:
             match_scores(p, t, y, bandwidth=bad)
+        assert caught.value.option == "bandwidth"
 
 
 def test_caliper_only_for_nearest_and_unknown_kernel():
     p, t, y = hand_data()
-    with pytest.raises(SettingsError, match="caliper applies to nearest"):
+    with pytest.raises(OptionError, match="caliper applies to nearest"):
         match_scores(p, t, y, kernel="epanechnikov", caliper=0.1)
-    with pytest.raises(SettingsError, match="allowed: epanechnikov, normal, nearest"):
+    with pytest.raises(OptionError, match="one of epanechnikov, normal, nearest"):
         match_scores(p, t, y, kernel="triangle")
-    with pytest.raises(SettingsError, match="at least 1"):
+    with pytest.raises(OptionError, match="at least 1"):
         match_scores(p, t, y, kernel="nearest", k=0)
 
 

@@ -8,6 +8,14 @@ Tolerances:
   DataFrame and fitted with ``fit_twfe`` against the fast index-array path
   (different projection code paths for the resampled, unbalanced panel).
 - SOBEL_5DP = 5e-6 absolute: tests/reference/README.md gives the toy z values to 5 decimals.
+- PERCENTILE = 1e-12 relative: the bootstrap interval against ``np.quantile`` of the
+  draws at 0.025/0.975.  Same numpy function on the same draws, but the module asks
+  for the probabilities (1 - level)/2 and 1 - (1 - level)/2, and 1 - 0.95 is not
+  exactly 0.05 in binary (0.025000000000000022), so the interpolation weight, and
+  the interval end, can differ in the last bit (it does by 1 ulp on numpy 2.4.6).
+- Exact (==) where the same call runs twice with the same seed (bit-identical by
+  design: one generator call draws every replicate's clusters, serial blocks), and
+  where an Estimates row holds a copy of a result's own float.
 """
 
 from __future__ import annotations
@@ -19,15 +27,17 @@ import pytest
 from tests.reference import sobel as S
 from xlcbec.core.cluster_bootstrap import ClusterResampler
 from xlcbec.core.mediation import mediation
+from xlcbec.core.options import BootstrapOptions, SEOptions
 from xlcbec.core.panel import prepare_panel
 from xlcbec.core.results import ESTIMATE_COLUMNS, estimates_frame
 from xlcbec.core.sobel import indirect_effect_tests
 from xlcbec.core.twfe import fit_twfe
-from xlcbec.errors import SettingsError
+from xlcbec.errors import OptionError
 
 ROUTES = 1e-10
 BOOT_ROUTES = 1e-8
 SOBEL_5DP = 5e-6
+PERCENTILE = 1e-12
 CONTROLS = ["x1", "x2"]
 YEARS = list(range(2010, 2018))
 SEED = 20240101
@@ -69,7 +79,7 @@ def panel() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def result(panel):
     return mediation(panel, outcome="y", mediators=["m", "not_there", "m_noise"], unit="city", time="year",
-                     controls=CONTROLS, bootstrap_reps=99, seed=SEED)
+                     controls=CONTROLS, bootstrap=BootstrapOptions(reps=99, seed=SEED))
 
 
 def test_steps_equal_direct_regressions(panel, result):
@@ -145,6 +155,7 @@ def test_estimates_rows(result):
     assert list(m.index) == ["a", "b", "c_prime", "c", "indirect_sobel", "indirect_aroian", "indirect_goodman",
                              "indirect_boot", "proportion_mediated"]
     res = result["m"]
+    # The row's estimate and bootstrap interval are copies of the result's floats: exact.
     assert m.loc["a", "estimate"] == res.a and m.loc["a", "std_error"] == pytest.approx(
         float(res.step1.std_errors["CBEC"]), rel=ROUTES)
     boot = res.bootstrap
@@ -155,16 +166,19 @@ def test_estimates_rows(result):
 
 def test_bootstrap_reproducible_with_seed(panel, result):
     again = mediation(panel, outcome="y", mediators=["m"], unit="city", time="year", controls=CONTROLS,
-                      bootstrap_reps=99, seed=SEED)["m"].bootstrap
+                      bootstrap=BootstrapOptions(reps=99, seed=SEED))["m"].bootstrap
     other = mediation(panel, outcome="y", mediators=["m"], unit="city", time="year", controls=CONTROLS,
-                      bootstrap_reps=99, seed=SEED + 1)["m"].bootstrap
+                      bootstrap=BootstrapOptions(reps=99, seed=SEED + 1))["m"].bootstrap
     first = result["m"].bootstrap
+    # Same call, same seed: bit-identical by design, so exact.
     assert (again.low, again.high) == (first.low, first.high)
     np.testing.assert_array_equal(again.draws, first.draws)
     assert (other.low, other.high) != (first.low, first.high)
     assert first.low < result["m"].indirect < first.high
-    # Percentile interval of the replicate values, by numpy directly.
-    assert (first.low, first.high) == tuple(np.quantile(first.draws, [0.025, 0.975]))
+    # Percentile interval of the replicate values, by numpy directly (PERCENTILE: the
+    # module's probabilities are (1 - 0.95)/2, not the literal 0.025).
+    np.testing.assert_allclose((first.low, first.high), np.quantile(first.draws, [0.025, 0.975]), rtol=PERCENTILE,
+                               atol=0)
 
 
 def _replicate_by_hand(rows: pd.DataFrame, cluster: str, picks: np.ndarray) -> float:
@@ -186,7 +200,7 @@ def _replicate_by_hand(rows: pd.DataFrame, cluster: str, picks: np.ndarray) -> f
 def test_bootstrap_fast_path_equals_replicates_built_by_hand(panel, cluster):
     reps = 4
     res = mediation(panel, outcome="y", mediators=["m"], unit="city", time="year", controls=CONTROLS,
-                    cluster=cluster, bootstrap_reps=reps, seed=SEED)["m"]
+                    se=SEOptions(cluster=cluster), bootstrap=BootstrapOptions(reps=reps, seed=SEED))["m"]
     boot = res.bootstrap
     assert boot.resampled == cluster and boot.n_clusters == (60 if cluster == "city" else 20)
     rows = panel.loc[res.step2.sample_index]
@@ -213,7 +227,7 @@ def test_resampled_copies_are_distinct_units(panel):
 def test_replicates_without_a_treated_city_are_counted():
     data = make_panel(few_treated=True)
     res = mediation(data, outcome="y", mediators=["m"], unit="city", time="year", controls=CONTROLS,
-                    bootstrap_reps=50, seed=SEED)["m"]
+                    bootstrap=BootstrapOptions(reps=50, seed=SEED))["m"]
     boot = res.bootstrap
     # P(no treated city among 60 draws of 60, 2 treated) = (58/60)^60 = 0.13: some of 50 replicates fail.
     assert boot.failed == int(np.isnan(boot.draws).sum()) > 0
@@ -222,17 +236,17 @@ def test_replicates_without_a_treated_city_are_counted():
 
 
 def test_settings_are_checked(panel):
-    with pytest.raises(SettingsError, match="bootstrap_reps"):
-        mediation(panel, outcome="y", mediators=["m"], unit="city", time="year", bootstrap_reps=-5)
-    with pytest.raises(SettingsError, match="seed"):
-        mediation(panel, outcome="y", mediators=["m"], unit="city", time="year", seed="abc")
-    none = mediation(panel, outcome="y", mediators=["m"], unit="city", time="year", bootstrap_reps=0)
+    with pytest.raises(OptionError, match="bootstrap_reps"):
+        mediation(panel, outcome="y", mediators=["m"], unit="city", time="year", bootstrap=BootstrapOptions(reps=-5))
+    with pytest.raises(OptionError, match="seed"):
+        mediation(panel, outcome="y", mediators=["m"], unit="city", time="year", bootstrap=BootstrapOptions(seed="abc"))
+    none = mediation(panel, outcome="y", mediators=["m"], unit="city", time="year", bootstrap=BootstrapOptions(reps=0))
     assert none["m"].bootstrap is None and "bootstrap not run" in none["m"].notes[-1]
 
 
 def test_mediator_that_is_a_control_is_skipped(panel):
     res = mediation(panel, outcome="y", mediators=["x1"], unit="city", time="year", controls=CONTROLS,
-                    bootstrap_reps=0)
+                    bootstrap=BootstrapOptions(reps=0))
     assert not res.mediators and "control" in res.skipped["x1"]
 
 
@@ -244,7 +258,7 @@ def test_mpdta_with_a_seeded_mediator(test_data):
     rng = np.random.default_rng(5)
     data["med"] = 0.05 * data["CBEC"] + 0.1 * data["lemp"] + rng.normal(scale=0.05, size=len(data))
     res = mediation(data, outcome="lemp", mediators=["med"], unit="countyreal", time="year",
-                    bootstrap_reps=50, seed=SEED)["med"]
+                    bootstrap=BootstrapOptions(reps=50, seed=SEED))["med"]
     step1 = fit_twfe(data, outcome="med", regressors=["CBEC"], unit="countyreal", time="year")
     step2 = fit_twfe(data, outcome="lemp", regressors=["CBEC", "med"], unit="countyreal", time="year")
     assert res.a == pytest.approx(float(step1.params["CBEC"]), rel=ROUTES)

@@ -25,11 +25,12 @@ from scipy import integrate
 from tests.reference import mpdta as M
 from xlcbec.core.kdensity import kdensity, silverman_bandwidth, stata_percentile
 from xlcbec.core.matching import match_scores
+from xlcbec.core.options import BootstrapOptions, MatchingOptions
 from xlcbec.core.pscore import fit_score_arrays
 from xlcbec.core.psm import psm_did
 from xlcbec.core.psm_bootstrap import unit_draws
 from xlcbec.core.results import ESTIMATE_COLUMNS
-from xlcbec.errors import EstimationError, InputError, SettingsError
+from xlcbec.errors import EstimationError, InputError, OptionError
 
 DID_REL = 1e-8
 DRAW_REL = 1e-8
@@ -45,9 +46,12 @@ def mpdta(test_data) -> pd.DataFrame:
     return frame
 
 
-def run(frame: pd.DataFrame, **options) -> object:
+def run(frame: pd.DataFrame, *, kernel: str = "epanechnikov", bandwidth: float = 0.06, bootstrap_reps: int = 50,
+        seed: int = 20240101, **options) -> object:
+    """psm_did on mpdta's columns with the matching and bootstrap options given flat."""
     settings = dict(treatment="post", covariates=COVARIATES, outcome="lemp", unit="countyreal", time="year",
-                    bootstrap_reps=50)
+                    matching=MatchingOptions(kernel=kernel, bandwidth=bandwidth),
+                    bootstrap=BootstrapOptions(reps=bootstrap_reps, seed=seed))
     settings.update(options)
     return psm_did(frame, **settings)
 
@@ -143,6 +147,7 @@ def test_bootstrap_is_reproducible_with_the_seed(mpdta):
         a = run(mpdta, bootstrap_reps=30, seed=11)
         b = run(mpdta, bootstrap_reps=30, seed=11)
         c = run(mpdta, bootstrap_reps=30, seed=12)
+    # Same call, same seed, serial: bit-identical by design, so exact.
     np.testing.assert_array_equal(a.bootstrap.draws, b.bootstrap.draws)
     assert a.bootstrap.se == b.bootstrap.se
     assert a.bootstrap.se != c.bootstrap.se
@@ -188,16 +193,19 @@ def test_user_errors(mpdta):
     with pytest.raises(InputError, match="'lnpop' is not in the data") as info:
         run(mpdta, covariates=["lnpop"])
     assert info.value.column == "lnpop"
-    with pytest.raises(SettingsError, match="bandwidth must be a positive number"):
+    with pytest.raises(OptionError, match="'bandwidth' must be greater than 0") as option:
         run(mpdta, bandwidth=0)
-    with pytest.raises(SettingsError, match="bootstrap_reps"):
+    assert option.value.option == "bandwidth"
+    with pytest.raises(OptionError, match="'bootstrap_reps' must be at least 0"):
         run(mpdta, bootstrap_reps=-5)
+    with pytest.raises(OptionError, match="'bootstrap_reps' must be 0 .no bootstrap. or at least 2, found 1"):
+        run(mpdta, bootstrap_reps=1)
     with pytest.raises(EstimationError, match="wider bandwidth"):
         run(mpdta.assign(trend=mpdta["year"] - 2003), covariates=["lpop", "trend"], bandwidth=1e-9)
     sep = mpdta.assign(sep=mpdta["post"] * 3.0 + 0.1 * (mpdta.index % 7))
     with pytest.raises(EstimationError, match="'sep' alone predict"):
         run(sep, covariates=["lpop", "sep"])
-    with pytest.raises(SettingsError, match="cannot also be a covariate"):
+    with pytest.raises(OptionError, match="cannot also be a covariate"):
         run(mpdta, covariates=["lpop", "post"])
 
 
@@ -207,6 +215,7 @@ def test_user_errors(mpdta):
 
 def test_stata_percentile_rule():
     # summarize, detail: P = p n / 100; integer P -> mean of the P-th and (P+1)-th values.
+    # Exact: each answer is a data value or the mean of two small whole numbers.
     x = np.array([4.0, 1.0, 3.0, 2.0])
     assert stata_percentile(x, 50) == 2.5  # P = 2
     assert stata_percentile(x, 25) == 1.5  # P = 1

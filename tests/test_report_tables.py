@@ -34,6 +34,7 @@ def result(coefs: dict[str, tuple[float, float]], *, nobs=3327, r2=0.6045, r2_wi
     return RegressionResult(
         params=params, cov=cov, nobs=nobs, df_inference=DF, df_resid=nobs - 20, n_clusters=280 if vcov == "cluster" else None,
         r2_within=r2_within, r2=r2, rss=1.0, fixed_effects=fe, vcov_type=vcov, small_sample="stata", dropped_collinear=dropped,
+        cluster="city" if vcov == "cluster" else None,
     )
 
 
@@ -55,7 +56,7 @@ def test_baseline_layout_matches_the_paper():
         ("HQD", result({"CBEC": (0.0107, 3.60), "lnpop": (0.02, 1.2)}, nobs=3327)),
         ("HQD", result({"CBEC": (0.0101, 3.37), "lnpop": (0.02, 1.2)}, nobs=3279, r2=0.6004)),
     ]
-    table = regression_table(columns, terms=["CBEC"], controls_row=[False, True, True], title="Table 4", cluster_label="city")
+    table = regression_table(columns, terms=["CBEC"], controls_row=[False, True, True], title="Table 4")
     grid = table.values()
     assert grid[0] == ["Variables", "HQD", "HQD", "HQD"]
     assert grid[1] == ["", "(1)", "(2)", "(3)"]

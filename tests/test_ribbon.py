@@ -346,14 +346,3 @@ def test_importing_the_ribbon_imports_neither_excel_nor_the_pipeline() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == ""
-
-
-def test_a_missing_result_writer_is_a_clear_message(monkeypatch: pytest.MonkeyPatch, pipeline: list[Any]) -> None:
-    import xlcbec.jobs as jobs
-
-    monkeypatch.delattr(jobs, "write_report", raising=False)
-    host = FakeHost()
-    ribbon.dispatch("baseline", host=host)
-    (text, critical), = host.messages
-    assert text.startswith("#XLCBEC: this version of xlcbec cannot write results") and critical
-    assert host.flushed == 0 and host.statuses[-1] is None

@@ -62,6 +62,8 @@ def test_toy_p_values_two_routes(toy):
 
 
 def test_worksheet_functions_equal_result_fields(toy):
+    # Exact: the worksheet functions and indirect_effect_tests call the same _test on the same
+    # floats ("0.3" and 2 parse to the same doubles), so the results are bit-identical by design.
     for method in SOBEL_METHODS:
         args = (ref.TOY_A, ref.TOY_SE_A, ref.TOY_B, ref.TOY_SE_B)
         assert sobel_z(*args, method=method) == getattr(toy, f"{method}_z")
@@ -106,6 +108,7 @@ def test_to_estimates_rows(toy):
     assert [r["term"] for r in rows] == ["indirect_sobel", "indirect_aroian", "indirect_goodman"]
     assert {r["analysis"] for r in rows} == {"mediation"} and {r["model"] for r in rows} == {"diginf"}
     sobel_row = rows[0]
+    # Exact: 2 * 3 = 6 in binary, and the row's statistic is a copy of the result's float.
     assert sobel_row["estimate"] == 6.0 and sobel_row["statistic"] == toy.sobel_z and sobel_row["nobs"] == 3360
     # 95% normal interval: q = 1.959963984540054 (Phi^-1(0.975), scipy.stats.norm.ppf, also in any normal table as 1.95996)
     assert sobel_row["ci_low"] == pytest.approx(6.0 - 1.959963984540054 * toy.sobel_se, rel=1e-12)

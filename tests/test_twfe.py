@@ -19,6 +19,7 @@ from tests.reference import grunfeld as G
 from tests.reference import mpdta as M
 from xlcbec.core.did import baseline_did
 from xlcbec.core.event_study import event_study
+from xlcbec.core.options import EventWindow
 from xlcbec.core.panel import prepare_panel
 from xlcbec.core.twfe import fit_twfe
 from xlcbec.errors import CollinearityWarning, EstimationError, InputError
@@ -75,7 +76,7 @@ def test_mpdta_did(mpdta):
 
 def test_mpdta_event_study(mpdta):
     panel = prepare_panel(mpdta, unit="countyreal", time="year", first_treat="first_treat")
-    es = event_study(panel.data, outcome="lemp", unit="countyreal", time="year", window=(-4, 3), reference=-1)
+    es = event_study(panel.data, outcome="lemp", unit="countyreal", time="year", window=EventWindow(-4, 3, reference=-1))
     table = es.table.set_index("r")
     for r, (coef, se) in M.EVENT_STUDY.items():
         # published to 6 decimals: half a unit in the last place
@@ -160,7 +161,7 @@ def test_alternating_projections_agree_with_dummies(mpdta, monkeypatch):
 def test_did_equals_event_study_with_one_post_bin(mpdta):
     panel = prepare_panel(mpdta.sample(frac=0.9, random_state=1), unit="countyreal", time="year", first_treat="first_treat")
     did = fit_twfe(panel.data, outcome="lemp", regressors=["CBEC"], unit="countyreal", time="year")
-    es = event_study(panel.data, outcome="lemp", unit="countyreal", time="year", window=(-1, 0), reference=-1)
+    es = event_study(panel.data, outcome="lemp", unit="countyreal", time="year", window=EventWindow(-1, 0, reference=-1))
     row = es.table.set_index("r").loc[0]
     assert row["coef"] == pytest.approx(did.params["CBEC"], rel=ROUTES)
     assert row["std_error"] == pytest.approx(did.std_errors["CBEC"], rel=ROUTES)

@@ -38,6 +38,10 @@ from xlcbec.excel.udf_inputs import ERROR_PREFIX
 #   the reference is given to more digits; otherwise half a unit in its last digit.
 # STATSMODELS: the propensity score by statsmodels' optimiser (a different route to
 #   the same maximum likelihood), converged to its default tolerance: 1e-6 absolute.
+# Exact (==) where only the form of an argument changes (directions as a list, text or
+#   numbers; numbers as text or ints; a blank optional cell; TRUE/FALSE for 1/0): the
+#   parsed inputs are the same doubles and run the same code, so the results are
+#   bit-identical by design.
 SAME = 1e-12
 REF = 1e-6
 STATSMODELS = 1e-6
@@ -521,7 +525,9 @@ def test_functions_register_with_xlwings_windows_decorators():
 def test_import_is_light():
     code = (
         "import sys, xlcbec.excel.udfs\n"
-        "heavy = [m for m in ('scipy', 'statsmodels', 'linearmodels', 'xlcbec.core', 'openpyxl') if m in sys.modules]\n"
+        "heavy = [m for m in ('scipy', 'statsmodels', 'linearmodels', 'openpyxl') if m in sys.modules]\n"
+        # the option defaults (xlcbec.core.options) are plain Python; no estimator may load
+        "heavy += [m for m in sys.modules if m.startswith('xlcbec.core.') and m != 'xlcbec.core.options']\n"
         "print(','.join(heavy))\n"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -20,7 +20,6 @@ from typing import Any
 
 import pandas as pd
 
-from xlcbec.book.contract import SPEC_BY_KEY
 from xlcbec.book.settings import Settings
 from xlcbec.core.panel import FIRST_TREAT, TREATMENT, PanelData, prepare_panel
 from xlcbec.core.results import RowAccount
@@ -59,18 +58,10 @@ class Study:
     def controls(self) -> tuple[str, ...]:
         return self.settings.controls
 
-    def se_options(self) -> dict[str, Any]:
-        """Standard errors as Settings `cluster` says: a column, `robust` (HC1) or `none` (iid)."""
-        cluster = self.settings.cluster
-        if cluster == "robust":
-            return {"vcov": "robust", "cluster": None}
-        if cluster == "none":
-            return {"vcov": "iid", "cluster": None}
-        return {"vcov": "cluster", "cluster": cluster or self.unit}
-
     def model_options(self) -> dict[str, Any]:
+        """What every TWFE-based analysis shares: unit, time, fixed effects and the standard errors."""
         return {"unit": self.unit, "time": self.time, "fixed_effects": self.settings.fixed_effects,
-                **self.se_options(), "sheet": PANEL_SHEET}
+                "se": self.settings.se, "sheet": PANEL_SHEET}
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,15 +79,6 @@ class Outcome:
 def setting_error(settings: Settings, key: str, problem: str, *, fix: str) -> InputError:
     """A problem with the value of Settings ``key``, located on its row of the Settings sheet."""
     return InputError(problem, sheet=SETTINGS_SHEET, row=settings.row_of(key), column="Value", fix=fix)
-
-
-def locate_setting(error: InputError, settings: Settings) -> InputError:
-    """A core error about a setting (sheet Settings, the key as its column, no row) moved to the key's row."""
-    if error.sheet != SETTINGS_SHEET or error.rows or error.column not in SPEC_BY_KEY:
-        return error
-    key = str(error.column)
-    problem = error.problem if key in error.problem else f"'{key}': {error.problem}"
-    return setting_error(settings, key, problem, fix=error.fix or f"correct Settings '{key}'")
 
 
 def _names(columns: Sequence[str]) -> str:
@@ -198,8 +180,9 @@ def study_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
             problems.append(setting_error(
                 s, "base_year", f"'base_year' {s.base_year} is not a year of the Panel ({periods[0]}-{periods[-1]})",
                 fix="type a year of the panel, or leave it blank for the first year"))
-    if chosen & set(_USES_CLUSTER) and s.vcov == "cluster" and s.cluster not in columns:
-        problems.append(_missing_columns_error(s, "cluster", "cluster column", [s.cluster]))
+    cluster = s.se.cluster_column(s.unit)
+    if chosen & set(_USES_CLUSTER) and cluster is not None and cluster not in columns:
+        problems.append(_missing_columns_error(s, "cluster", "cluster column", [cluster]))
     return problems
 
 
@@ -324,8 +307,8 @@ def run_event_study(study: Study) -> Outcome:
 
     s = study.settings
     result = event_study(
-        study.data, outcome=_require_outcome(study), controls=_present_controls(study), window=s.event_window,
-        reference=s.event_reference, bin_endpoints=s.bin_endpoints, first_treat=FIRST_TREAT, **study.model_options(),
+        study.data, outcome=_require_outcome(study), controls=_present_controls(study),
+        window=s.event_window_options, first_treat=FIRST_TREAT, **study.model_options(),
     )
     return Outcome("event_study", result, result.to_estimates(), result.notes, rows=result.regression.rows)
 
@@ -340,12 +323,10 @@ def run_psm(study: Study) -> Outcome:
         raise _missing_columns_error(s, "psm_covariates", "PSM covariate", missing)
     if not covariates:
         raise NotApplicableError("PSM needs covariates (Settings 'psm_covariates' or 'controls')")
-    se = study.se_options()
     result = psm_did(
         study.data, treatment=TREATMENT, covariates=list(covariates), outcome=_require_outcome(study),
-        unit=study.unit, time=study.time, controls=list(_present_controls(study)), model=s.psm_model,
-        kernel=s.kernel, bandwidth=s.bandwidth, common_support=s.common_support, bootstrap_reps=s.bootstrap_reps,
-        seed=s.seed, cluster=se["cluster"] or study.unit, sheet=PANEL_SHEET,
+        controls=list(_present_controls(study)), matching=s.matching, bootstrap=s.bootstrap,
+        **study.model_options(),
     )
     return Outcome("psm", result, result.to_estimates(), tuple(getattr(result, "warnings", ())))
 
@@ -376,7 +357,7 @@ def run_mediation(study: Study) -> Outcome:
         raise NotApplicableError("none of the mediators " + ", ".join(s.mediators) + " is a Panel column or index")
     result = mediation(
         study.data, outcome=_require_outcome(study), mediators=list(s.mediators), controls=_present_controls(study),
-        bootstrap_reps=s.bootstrap_reps, seed=s.seed, **study.model_options(),
+        bootstrap=s.bootstrap, **study.model_options(),
     )
     return Outcome("mediation", result, result.to_estimates(), tuple(getattr(result, "notes", ())))
 
@@ -434,10 +415,8 @@ def run_cs(study: Study) -> Outcome:
 def run_sun_abraham(study: Study) -> Outcome:
     from xlcbec.core.sun_abraham import sun_abraham
 
-    se = study.se_options()
     result = sun_abraham(study.data, outcome=_require_outcome(study), unit=study.unit, time=study.time,
-                         first_treat=FIRST_TREAT, reference=study.settings.event_reference,
-                         cluster=se["cluster"] if se["vcov"] == "cluster" else None)
+                         first_treat=FIRST_TREAT, reference=study.settings.event_reference, se=study.settings.se)
     return Outcome("sun_abraham", result, result.to_estimates(), result.notes)
 
 

@@ -83,19 +83,25 @@ class InputError(XlcbecError, ValueError):
     def __str__(self) -> str:
         return self.message
 
-    def with_sheet(self, sheet: str) -> "InputError":
-        """The same problem, located on ``sheet`` (when the core did not know it)."""
-        if self.sheet:
-            return self
-        clone = type(self).__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        clone.sheet = sheet
-        Exception.__init__(clone, clone.message)
-        return clone
-
 
 class SettingsError(InputError):
     """A value on the Settings sheet is unknown or invalid."""
+
+
+class OptionError(InputError):
+    """An estimation option is invalid; ``option`` names it (the Settings key of the same name).
+
+    Raised by the core, which knows no sheets; the workbook layer moves it to
+    the option's row on the Settings sheet.
+    """
+
+    def __init__(self, problem: str, *, option: str, fix: str | None = None) -> None:
+        self.option = option
+        super().__init__(problem, fix=fix)
+
+    @property
+    def location(self) -> str:
+        return super().location or f"option '{self.option}'"
 
 
 class EstimationError(XlcbecError, ValueError):

@@ -22,15 +22,21 @@ from xlcbec.analyses import (
     Outcome,
     Study,
     StudyRun,
-    locate_setting,
     prepare_study,
     study_problems,
     treatment_problems,
 )
 from xlcbec.book.contract import ANALYSES
-from xlcbec.book.settings import Settings
+from xlcbec.book.settings import Settings, locate_option
 from xlcbec.core.results import estimates_frame
-from xlcbec.errors import EstimationError, InputError, InputErrors, NotApplicableError, XlcbecError, XlcbecWarning
+from xlcbec.errors import (
+    EstimationError,
+    InputError,
+    InputErrors,
+    NotApplicableError,
+    XlcbecError,
+    XlcbecWarning,
+)
 
 # Analyses whose failure to estimate is the user's problem to fix (exit 2);
 # for the others an estimation problem skips that analysis with a Log line.
@@ -105,8 +111,8 @@ def prepare_inputs(inputs: Any, analyses: Sequence[str]) -> Study:
             keywords=inputs.keywords, notes=tuple(inputs.notes) + tuple(merged.notes),
         )
     except InputError as error:
-        raise merged.locate(locate_setting(error, settings)) from None
-    study = replace(study, locate=lambda error: merged.locate(locate_setting(error, settings)))
+        raise merged.locate(locate_option(error, settings)) from None
+    study = replace(study, locate=lambda error: merged.locate(locate_option(error, settings)))
     found = study_problems(study, analyses)
     if found:
         raise _raised(found)
@@ -227,11 +233,6 @@ def _blas_threads(rows: int) -> Any:
     except ImportError:  # optional: without it BLAS keeps its own default
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
-
-
-def with_settings(inputs: Any, **changes: Any) -> Any:
-    """The same inputs with some settings changed (used by the ribbon's per-analysis buttons)."""
-    return replace(inputs, settings=replace(inputs.settings, **changes))
 
 
 # --- writing ------------------------------------------------------------------

@@ -50,10 +50,6 @@ class Placement:
         """The row where the next block can start, leaving one blank row."""
         return self.last_row + 2
 
-    @property
-    def next_col(self) -> int:
-        return self.last_col + 2
-
 
 @runtime_checkable
 class WorkbookBackend(Protocol):

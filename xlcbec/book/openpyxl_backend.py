@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import openpyxl
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell as XlCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -25,8 +25,8 @@ import pandas as pd
 
 from xlcbec.book import input_sheets
 from xlcbec.book.cells import RECALCULATE, UNCACHED, CellError, frame_from_values, numeric_column
-from xlcbec.book.input_sheets import MergedPanel, merge_cities
 from xlcbec.book.contract import CITIES, INDICATORS, KEYWORDS, PANEL, POLICIES, REQUIRED_SHEETS, SETTINGS
+from xlcbec.book.input_sheets import MergedPanel, merge_cities
 from xlcbec.book.package import (
     BEYOND,
     Package,
@@ -403,13 +403,6 @@ def _checked(problems: _Collector, build: Any, frame: pd.DataFrame, settings: Se
     except (InputError, InputErrors) as error:
         problems.add(error)
         return fallback
-
-
-def iter_problems(errors: InputError | InputErrors) -> Iterator[InputError]:
-    if isinstance(errors, InputErrors):
-        yield from (e for e in errors.errors if isinstance(e, InputError))
-    else:
-        yield errors
 
 
 __all__ = [

@@ -6,6 +6,10 @@ A blank value means the default (contract v1).  Every problem names sheet
 check`` wants every problem at once: ``parse_settings(..., collect_errors=True)``
 raises one :class:`~xlcbec.errors.InputErrors` holding all of them, and
 :func:`settings_problems` returns them as a list.
+
+One table, :data:`SETTING_SPECS`, gives each key's parser, default and
+descriptions: the template, the parser, the Log and the core option objects
+(:attr:`Settings.se` and friends) all come from it.
 """
 
 from __future__ import annotations
@@ -14,111 +18,42 @@ import datetime as _dt
 import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal, cast
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast, get_args
 
 from xlcbec.book.contract import (
     ALL_WORD,
     ANALYSES,
     NO_WORDS,
     NONE_WORD,
-    SETTING_KEYS,
     SETTINGS,
-    SPEC_BY_KEY,
     YES_WORDS,
 )
-from xlcbec.errors import InputErrors, SettingsError
-
-FixedEffect = Literal["unit", "time"]
-Interpolation = Literal["linear", "none"]
-EntropyPooling = Literal["global", "by_year"]
-PsmModel = Literal["probit", "logit"]
-Kernel = Literal["epanechnikov", "normal", "nearest"]
-StatInParentheses = Literal["t", "se"]
-Language = Literal["en", "zh"]
-Vcov = Literal["cluster", "robust", "iid"]
+from xlcbec.core.options import (
+    ENTROPY_POOLING,
+    ENTROPY_SHIFT,
+    FIXED_EFFECTS,
+    INTERPOLATE,
+    KERNEL_ALIASES,
+    MEGACITY_THRESHOLD,
+    PLACEBO_REPS,
+    STARS,
+    BootstrapOptions,
+    EntropyPooling,
+    EventWindow,
+    FixedEffect,
+    Interpolation,
+    Kernel,
+    Language,
+    MatchingOptions,
+    ScoreModelName,
+    SEOptions,
+    StatInParentheses,
+)
+from xlcbec.errors import InputError, InputErrors, OptionError, SettingsError
 
 SettingRow = tuple[int, Any, Any]  # (spreadsheet row, key cell, value cell)
-
-DEFAULT_CONTROLS: tuple[str, ...] = ("lnpop", "lnaca", "lngdp", "lngov", "lninter", "urban", "lncons")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Every Settings key, typed, after defaults (contract v1).
-
-    ``explicit`` holds the keys the user filled in: an analysis may skip
-    quietly when a *default* names a column the data lacks, but a column the
-    user named must exist.  ``rows`` maps each key on the sheet (filled or
-    blank) to its spreadsheet row, so a problem found later names that row.
-    """
-
-    unit: str = "city"
-    time: str = "year"
-    first_treat: str = "pilot_year"
-    treatment: str | None = None  # None: derive CBEC = 1[time >= first_treat]
-    outcome: str = "HQD"
-    controls: tuple[str, ...] = DEFAULT_CONTROLS
-    fixed_effects: tuple[FixedEffect, ...] = ("unit", "time")
-    cluster: str = "city"  # a column, "none" (conventional SEs) or "robust" (HC1)
-    interpolate: Interpolation = "linear"
-    entropy_shift: float = 0.0001
-    entropy_pooling: EntropyPooling = "global"
-    event_window: tuple[int, int] = (-5, 5)
-    event_reference: int = -1
-    bin_endpoints: bool = True
-    psm_covariates: tuple[str, ...] | None = None  # None: the controls
-    psm_model: PsmModel = "probit"
-    kernel: Kernel = "epanechnikov"
-    bandwidth: float = 0.06
-    common_support: bool = True
-    bootstrap_reps: int = 200
-    placebo_reps: int = 500
-    seed: int = 20240101
-    mediators: tuple[str, ...] = ("diginf", "spec", "envir")
-    heterogeneity: tuple[str, ...] = ("coastal", "region", "tertiary_led", "megacity", "cluster")
-    base_year: int | None = None  # None: the first year of the data
-    megacity_threshold: float = 5_000_000.0
-    stat_in_parentheses: StatInParentheses = "t"
-    stars: tuple[float, float, float] = (0.1, 0.05, 0.01)  # thresholds for *, **, ***
-    language: Language = "en"
-    analyses: tuple[str, ...] = ANALYSES
-    explicit: frozenset[str] = field(default=frozenset(), compare=False)
-    rows: Mapping[str, int] = field(default_factory=dict, compare=False)  # key -> its Settings row
-
-    def row_of(self, key: str) -> int | None:
-        """The Settings row holding ``key`` (None when the sheet has no row for it)."""
-        return self.rows.get(key)
-
-    @property
-    def vcov(self) -> Vcov:
-        """Standard-error type implied by ``cluster``."""
-        if self.cluster == "robust":
-            return "robust"
-        if self.cluster == NONE_WORD:
-            return "iid"
-        return "cluster"
-
-    @property
-    def cluster_column(self) -> str | None:
-        return self.cluster if self.vcov == "cluster" else None
-
-    @property
-    def matching_covariates(self) -> tuple[str, ...]:
-        """PSM covariates after the default (= controls)."""
-        return self.controls if self.psm_covariates is None else self.psm_covariates
-
-    def runs(self, analysis: str) -> bool:
-        return analysis in self.analyses
-
-    def with_values(self, **changes: Any) -> "Settings":
-        """A copy with ``changes`` applied (a new object: settings are frozen)."""
-        return replace(self, **changes)
-
-    def as_rows(self) -> list[tuple[str, str]]:
-        """(key, value as a user would type it) for every key, defaults resolved; for the Log."""
-        return [(key, format_setting(key, getattr(self, key))) for key in SETTING_KEYS]
 
 
 def format_setting(key: str, value: Any) -> str:
@@ -223,7 +158,7 @@ def _choice(key: str, value: Any) -> str:
 
 _CHOICE_ALIASES: dict[str, dict[str, str]] = {
     "language": {"english": "en", "chinese": "zh", "中文": "zh", "英文": "en", "zh_cn": "zh", "zh-cn": "zh", "cn": "zh"},
-    "kernel": {"epan": "epanechnikov", "gaussian": "normal"},
+    "kernel": KERNEL_ALIASES,
     "stat_in_parentheses": {"t-stat": "t", "tstat": "t", "t_stat": "t", "std_error": "se", "standard error": "se"},
 }
 
@@ -399,42 +334,233 @@ def _optional_columns(key: str, value: Any) -> tuple[str, ...] | None:
     return _column_list(key, value)
 
 
-_PARSERS: dict[str, Any] = {
-    "unit": _column_name,
-    "time": _column_name,
-    "first_treat": _column_name,
-    "treatment": _optional_column,
-    "outcome": _column_name,
-    "controls": _column_list,
-    "fixed_effects": _fixed_effects,
-    "cluster": _cluster,
-    "interpolate": _choice,
-    "entropy_shift": _non_negative_number,
-    "entropy_pooling": _choice,
-    "event_window": _window,
-    "event_reference": _integer,
-    "bin_endpoints": _yesno,
-    "psm_covariates": _optional_columns,
-    "psm_model": _choice,
-    "kernel": _choice,
-    "bandwidth": _positive_number,
-    "common_support": _yesno,
-    "bootstrap_reps": _positive_integer,
-    "placebo_reps": _positive_integer,
-    "seed": _seed,
-    "mediators": _column_list,
-    "heterogeneity": _column_list,
-    "base_year": _year,
-    "megacity_threshold": _positive_number,
-    "stat_in_parentheses": _choice,
-    "stars": _stars,
-    "language": _choice,
-    "analyses": _analyses,
-}
+def _bootstrap_reps(key: str, value: Any) -> int:
+    return _validated(BootstrapOptions, reps=_integer(key, value)).reps
 
-_SETTINGS_FIELDS = {f.name for f in fields(Settings)}
-if set(_PARSERS) != set(SETTING_KEYS) or not set(SETTING_KEYS) <= _SETTINGS_FIELDS:  # pragma: no cover - import-time guard
-    raise RuntimeError("Settings keys, parsers and the Settings dataclass disagree")
+
+def _validated(option_type: Callable[..., Any], **values: Any) -> Any:
+    """The core option object built from a parsed cell: its own checks decide, so check and refresh agree."""
+    try:
+        return option_type(**values)
+    except OptionError as error:
+        raise _BadValue(error.problem, error.fix or "") from None
+
+
+# --- the table ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One row of the Settings sheet: key, parser, default and descriptions.
+
+    The template row, the parser, the default after a blank and the Log line
+    all come from this row.  ``default`` is the typed value a blank means
+    (``None``: derived, as ``default_text`` says); ``choices`` makes the
+    template offer a drop-down.
+    """
+
+    key: str
+    parse: Callable[[str, Any], Any]
+    default: Any
+    description_en: str
+    description_zh: str
+    choices: tuple[str, ...] = ()
+    default_text_en: str | None = None  # what a derived (None) default means, in words
+    default_text_zh: str | None = None
+
+    @property
+    def default_text(self) -> str:
+        """The default written as a user would type it (the template's Description shows it)."""
+        return self.default_text_en if self.default_text_en is not None else format_setting(self.key, self.default)
+
+    def description(self, language: str = "en") -> str:
+        return self.description_zh if language == "zh" else self.description_en
+
+    def default_label(self, language: str = "en") -> str:
+        if language == "zh" and self.default_text_zh is not None:
+            return self.default_text_zh
+        return self.default_text
+
+
+_S = SettingSpec
+_YESNO = ("yes", "no")
+
+SETTING_SPECS: tuple[SettingSpec, ...] = (
+    _S("unit", _column_name, "city", "Panel column that identifies the unit (city).", "Panel 中标识个体（城市）的列名。"),
+    _S("time", _column_name, "year", "Panel column that holds the period (year).", "Panel 中表示时期（年份）的列名。"),
+    _S("first_treat", _column_name, "pilot_year",
+       "Column with the year the unit became a CBEC pilot zone; blank or 0 = never.",
+       "记录城市设立跨境电商综试区年份的列名；空白或 0 表示从未设立。"),
+    _S("treatment", _optional_column, None,
+       "A 0/1 treatment column; blank = derived CBEC = 1[year >= pilot year].",
+       "0/1 处理变量列名；空白表示按 CBEC = 1[年份 >= 设立年份] 自动生成。",
+       default_text_en="", default_text_zh="（空白：自动生成 CBEC）"),
+    _S("outcome", _column_name, "HQD", "Outcome: a Panel column or an index defined on Indicators.",
+       "被解释变量：Panel 中的列或 Indicators 中定义的指数。"),
+    _S("controls", _column_list, ("lnpop", "lnaca", "lngdp", "lngov", "lninter", "urban", "lncons"),
+       "Control variables, comma-separated; none = no controls.", "控制变量，逗号分隔；none 表示不加控制变量。"),
+    _S("fixed_effects", _fixed_effects, FIXED_EFFECTS, "Fixed effects: unit, time / time / unit / none.",
+       "固定效应：unit, time（个体和时间）/ time / unit / none。"),
+    _S("cluster", _cluster, None,
+       "Cluster standard errors by this unit-level column; none = conventional; robust = HC1.",
+       "按该个体层面的列聚类标准误；none 为普通标准误；robust 为 HC1 稳健标准误。",
+       default_text_en="city", default_text_zh="city（个体列）"),
+    _S("interpolate", _choice, INTERPOLATE,
+       "Fill interior gaps within a unit: linear or none (edges are never extrapolated).",
+       "个体内部缺失值的插补方式：linear（线性）或 none；首尾缺失不外推。", choices=get_args(Interpolation)),
+    _S("entropy_shift", _non_negative_number, ENTROPY_SHIFT,
+       "Shift added to standardised indicators before the entropy weights.", "熵值法中标准化后指标的平移量。"),
+    _S("entropy_pooling", _choice, ENTROPY_POOLING,
+       "Entropy weights from all unit-years (global) or year by year (by_year).",
+       "熵值法权重：global 为全部城市-年份合并计算，by_year 为逐年计算。", choices=get_args(EntropyPooling)),
+    _S("event_window", _window, EventWindow().bounds,
+       "Event-study window: first and last relative year (first <= -1, last >= 0).",
+       "事件研究窗口：起止相对年份（起点 <= -1，终点 >= 0）。"),
+    _S("event_reference", _integer, EventWindow.reference,
+       "Relative year left out as the reference (a pre-period inside the window).",
+       "事件研究的基准期（须为窗口内的事前年份）。"),
+    _S("bin_endpoints", _yesno, EventWindow.bin_endpoints,
+       "Bin relative years beyond the window into its end points (yes) or drop them (no).",
+       "窗口之外的相对年份并入端点（yes）或删除（no）。", choices=_YESNO),
+    _S("psm_covariates", _optional_columns, None, "Covariates of the propensity score; blank = the controls.",
+       "倾向得分匹配的协变量；空白表示与控制变量相同。",
+       default_text_en="= controls", default_text_zh="（空白：同控制变量）"),
+    _S("psm_model", _choice, MatchingOptions.model, "Propensity-score model: probit or logit.",
+       "倾向得分模型：probit 或 logit。", choices=get_args(ScoreModelName)),
+    _S("kernel", _choice, MatchingOptions.kernel, "Matching kernel: epanechnikov, normal or nearest.",
+       "匹配方法：epanechnikov 核、normal 高斯核或 nearest 近邻。", choices=get_args(Kernel)),
+    _S("bandwidth", _positive_number, MatchingOptions.bandwidth,
+       "Kernel bandwidth (psmatch2 default 0.06; the paper uses 0.20).", "核匹配带宽（psmatch2 默认 0.06；论文使用 0.20）。"),
+    _S("common_support", _yesno, MatchingOptions.common_support,
+       "Drop treated observations outside the common support: yes or no.",
+       "是否剔除共同支撑域之外的处理组观测：yes 或 no。", choices=_YESNO),
+    _S("bootstrap_reps", _bootstrap_reps, BootstrapOptions.reps,
+       "Bootstrap replications (PSM and mediation); 0 = no bootstrap.",
+       "自助法重复次数（PSM 与中介效应）；0 表示不做自助法。"),
+    _S("placebo_reps", _positive_integer, PLACEBO_REPS, "Placebo (permutation) replications.",
+       "安慰剂（随机置换）检验次数。"),
+    _S("seed", _seed, BootstrapOptions.seed, "Random seed for bootstrap and placebo draws.",
+       "自助法与安慰剂检验的随机数种子。"),
+    _S("mediators", _column_list, ("diginf", "spec", "envir"),
+       "Mediator columns or indices, comma-separated; none = skip mediation.",
+       "中介变量（列或指数），逗号分隔；none 表示不做中介分析。"),
+    _S("heterogeneity", _column_list, ("coastal", "region", "tertiary_led", "megacity", "cluster"),
+       "Grouping variables for heterogeneity, comma-separated; none = skip.",
+       "异质性分组变量，逗号分隔；none 表示不做异质性分析。"),
+    _S("base_year", _year, None,
+       "Year in which tertiary_led and megacity groups are evaluated; blank = first year.",
+       "划分 tertiary_led 与 megacity 分组的基准年份；空白表示样本第一年。",
+       default_text_en="first year", default_text_zh="（空白：样本第一年）"),
+    _S("megacity_threshold", _positive_number, MEGACITY_THRESHOLD,
+       "Population above which a city counts as a megacity (base year).", "基准年人口超过该值的城市视为特大城市。"),
+    _S("stat_in_parentheses", _choice, "t", "Statistic shown in parentheses under coefficients: t or se.",
+       "系数下方括号内显示的统计量：t（t 值）或 se（标准误）。", choices=get_args(StatInParentheses)),
+    _S("stars", _stars, STARS, "Significance levels for *, **, *** (three numbers between 0 and 1).",
+       "*、**、*** 对应的显著性水平（0 到 1 之间的三个数）。"),
+    _S("language", _choice, "en", "Language of table labels: en or zh.", "表格标签语言：en（英文）或 zh（中文）。",
+       choices=get_args(Language)),
+    _S("analyses", _analyses, ANALYSES,
+       "Analyses to run: all, or a comma-separated list of " + ", ".join(ANALYSES) + ".",
+       "要运行的分析：all，或从以下名称中选择并用逗号分隔：" + ", ".join(ANALYSES) + "。"),
+)
+
+SETTING_KEYS: tuple[str, ...] = tuple(spec.key for spec in SETTING_SPECS)
+SPEC_BY_KEY: dict[str, SettingSpec] = {spec.key: spec for spec in SETTING_SPECS}
+DEFAULT_CONTROLS: tuple[str, ...] = SPEC_BY_KEY["controls"].default
+
+
+def _default(key: str) -> Any:
+    return SPEC_BY_KEY[key].default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every Settings key, typed, after defaults (the table above gives each default).
+
+    ``explicit`` holds the keys the user filled in: an analysis may skip
+    quietly when a *default* names a column the data lack, but a column the
+    user named must exist.  ``rows`` maps each key on the sheet (filled or
+    blank) to its spreadsheet row, so a problem found later names that row.
+    The core option objects (:attr:`se`, :attr:`matching`, :attr:`bootstrap`,
+    :attr:`event_window_options`) are built here and nowhere else.
+    """
+
+    unit: str = _default("unit")
+    time: str = _default("time")
+    first_treat: str = _default("first_treat")
+    treatment: str | None = _default("treatment")  # None: derive CBEC = 1[time >= first_treat]
+    outcome: str = _default("outcome")
+    controls: tuple[str, ...] = _default("controls")
+    fixed_effects: tuple[FixedEffect, ...] = _default("fixed_effects")
+    cluster: str = _default("cluster")  # a column, "none" or "robust"; blank: the unit column
+    interpolate: Interpolation = _default("interpolate")
+    entropy_shift: float = _default("entropy_shift")
+    entropy_pooling: EntropyPooling = _default("entropy_pooling")
+    event_window: tuple[int, int] = _default("event_window")
+    event_reference: int = _default("event_reference")
+    bin_endpoints: bool = _default("bin_endpoints")
+    psm_covariates: tuple[str, ...] | None = _default("psm_covariates")  # None: the controls
+    psm_model: ScoreModelName = _default("psm_model")
+    kernel: Kernel = _default("kernel")
+    bandwidth: float = _default("bandwidth")
+    common_support: bool = _default("common_support")
+    bootstrap_reps: int = _default("bootstrap_reps")
+    placebo_reps: int = _default("placebo_reps")
+    seed: int = _default("seed")
+    mediators: tuple[str, ...] = _default("mediators")
+    heterogeneity: tuple[str, ...] = _default("heterogeneity")
+    base_year: int | None = _default("base_year")  # None: the first year of the data
+    megacity_threshold: float = _default("megacity_threshold")
+    stat_in_parentheses: StatInParentheses = _default("stat_in_parentheses")
+    stars: tuple[float, float, float] = _default("stars")  # thresholds for *, **, ***
+    language: Language = _default("language")
+    analyses: tuple[str, ...] = _default("analyses")
+    explicit: frozenset[str] = field(default=frozenset(), compare=False)
+    rows: Mapping[str, int] = field(default_factory=dict, compare=False)  # key -> its Settings row
+
+    def __post_init__(self) -> None:
+        if self.cluster is None:  # the default: cluster by the unit column, whatever it is called
+            object.__setattr__(self, "cluster", self.unit)
+
+    def row_of(self, key: str) -> int | None:
+        """The Settings row holding ``key`` (None when the sheet has no row for it)."""
+        return self.rows.get(key)
+
+    @property
+    def se(self) -> SEOptions:
+        """Standard errors of every regression, from ``cluster`` (a column, robust or none)."""
+        return SEOptions.from_text(self.cluster)
+
+    @property
+    def matching(self) -> MatchingOptions:
+        return MatchingOptions(model=self.psm_model, kernel=self.kernel, bandwidth=self.bandwidth,
+                               common_support=self.common_support)
+
+    @property
+    def bootstrap(self) -> BootstrapOptions:
+        return BootstrapOptions(reps=self.bootstrap_reps, seed=self.seed)
+
+    @property
+    def event_window_options(self) -> EventWindow:
+        lo, hi = self.event_window
+        return EventWindow(lo=lo, hi=hi, reference=self.event_reference, bin_endpoints=self.bin_endpoints)
+
+    def as_rows(self) -> list[tuple[str, str]]:
+        """(key, value as a user would type it) for every key, defaults resolved; for the Log."""
+        return [(key, format_setting(key, getattr(self, key))) for key in SETTING_KEYS]
+
+
+def locate_option(error: InputError, settings: Settings) -> InputError:
+    """A core option error moved to its key's row on the Settings sheet (the option's name is the key).
+
+    Any other error comes back unchanged.
+    """
+    if not isinstance(error, OptionError) or error.option not in SPEC_BY_KEY:
+        return error
+    key = error.option
+    problem = error.problem if key in error.problem else f"'{key}': {error.problem}"
+    return SettingsError(problem, sheet=SETTINGS, row=settings.row_of(key), column="Value",
+                         fix=error.fix or f"correct Settings '{key}'")
 
 
 def _normalise_key(key: Any) -> str:
@@ -525,7 +651,7 @@ def _parse(rows: Iterable[SettingRow]) -> tuple[Settings, list[SettingsError]]:
         if _is_blank(raw_value):
             continue
         try:
-            values[key] = _PARSERS[key](key, raw_value)
+            values[key] = SPEC_BY_KEY[key].parse(key, raw_value)
             value_rows[key] = row
         except _BadValue as bad:
             failed.add(key)
@@ -533,19 +659,11 @@ def _parse(rows: Iterable[SettingRow]) -> tuple[Settings, list[SettingsError]]:
 
     explicit = frozenset(values)
     settings = Settings(**values, explicit=explicit, rows=dict(seen))
-    if "cluster" not in values:
-        # The contract's default clusters by the unit column (city by default).
-        settings = replace(settings, cluster=settings.unit)
-
-    lo, hi = settings.event_window
-    if not failed & {"event_window", "event_reference"} and not lo <= settings.event_reference <= hi:
-        where = value_rows.get("event_reference", value_rows.get("event_window"))
-        problems.append(
-            _error(
-                f"'event_reference' {settings.event_reference} lies outside the event window {lo}, {hi}",
-                row=where if where is not None else [],
-                column="Value",
-                fix=f"choose a reference between {lo} and {hi} (usually -1), or widen event_window",
-            )
-        )
+    if not failed & {"event_window", "event_reference", "bin_endpoints"}:
+        try:
+            settings.event_window_options  # the core's own check of window and reference together
+        except OptionError as error:
+            where = value_rows.get(error.option, value_rows.get("event_reference", value_rows.get("event_window")))
+            problems.append(_error(error.problem, row=where if where is not None else [], column="Value",
+                                   fix=error.fix or ""))
     return settings, problems

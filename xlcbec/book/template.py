@@ -32,14 +32,17 @@ from xlcbec.book.contract import (
     PANEL,
     POLICIES,
     POLICIES_COLUMNS,
-    SETTING_SPECS,
     SETTINGS,
     SETTINGS_COLUMNS,
-    SPEC_BY_KEY,
 )
 from xlcbec.book.openpyxl_backend import write_value
 from xlcbec.book.package import column_letter
-from xlcbec.book.settings import DEFAULT_CONTROLS, format_setting
+from xlcbec.book.settings import (
+    DEFAULT_CONTROLS,
+    SETTING_SPECS,
+    SPEC_BY_KEY,
+    format_setting,
+)
 from xlcbec.errors import InputError
 from xlcbec.report.tables import display_width
 
@@ -157,7 +160,7 @@ def _write_settings(ws: Worksheet, values: Mapping[str, Any], language: str) -> 
         separator = "：" if language == "zh" else ": "
         write_value(ws.cell(r, 3), f"{spec.description(language)} ({word}{separator}{default})" if language == "en" else f"{spec.description(language)}（{word}{separator}{default}）")
         ws.cell(r, 3).alignment = Alignment(wrap_text=False)
-        if spec.kind in ("choice", "yesno") and spec.choices:
+        if spec.choices:
             # A drop-down of the allowed values; blank stays allowed (= default).
             validation = DataValidation(type="list", formula1='"' + ",".join(spec.choices) + '"', allow_blank=True, showErrorMessage=True)
             validation.error = f"{spec.key}: {', '.join(spec.choices)}"

@@ -41,12 +41,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from xlcbec.core._numeric_input import located_error, numeric_column, require_columns
 from xlcbec.core.results import RowAccount, estimate_row
 from xlcbec.core.staggered_input import (
     check_unique_unit_time,
-    located_input_error,
-    numeric_values,
-    require_columns,
     to_wide,
 )
 from xlcbec.errors import NotApplicableError
@@ -133,15 +131,15 @@ def _did(outcome: np.ndarray, treated: np.ndarray, control: np.ndarray, before: 
 def _read(data: pd.DataFrame, *, outcome: str, treatment: str, unit: str, time: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index, RowAccount]:
     require_columns(data, [unit, time, outcome, treatment])
     frame = data[[unit]].copy()
-    frame[time] = numeric_values(data, time)
-    frame["_y"] = numeric_values(data, outcome)
-    frame["_d"] = numeric_values(data, treatment)
+    frame[time] = numeric_column(data, time)
+    frame["_y"] = numeric_column(data, outcome)
+    frame["_d"] = numeric_column(data, treatment)
     check_unique_unit_time(frame, unit, time)
     not_binary = ~np.isnan(frame["_d"].to_numpy()) & ~np.isin(frame["_d"].to_numpy(), (0.0, 1.0))
     if not_binary.any():
-        raise located_input_error(
+        raise located_error(
             f"the treatment must be 0 or 1; found {frame['_d'].to_numpy()[not_binary][0]!r}",
-            data.index[not_binary], column=treatment,
+            rows=data.index[not_binary], column=treatment,
             fix="use 1 in the periods a unit is treated and 0 otherwise",
         )
     complete = frame[unit].notna().to_numpy() & ~frame[[time, "_y", "_d"]].isna().any(axis=1).to_numpy()
@@ -163,10 +161,10 @@ def _read(data: pd.DataFrame, *, outcome: str, treatment: str, unit: str, time: 
     switch_off = np.diff(d, axis=1) < 0
     if switch_off.any():
         i, j = np.argwhere(switch_off)[0]
-        raise located_input_error(
+        raise located_error(
             f"the treatment must be absorbing (once 1, it stays 1), but for {unit} {panel_d.units[i]!r} it goes from 1 "
             f"in {panel_d.times[j]:g} to 0 in {panel_d.times[j + 1]:g}",
-            pd.Index([panel_d.rows[i, j], panel_d.rows[i, j + 1]]),
+            rows=pd.Index([panel_d.rows[i, j], panel_d.rows[i, j + 1]]),
             column=treatment,
             fix="code the treatment as 1 from the first treated period on (the decomposition needs staggered adoption)",
         )

@@ -42,23 +42,22 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from xlcbec.core._numeric_input import located_error, numeric_column, require_columns
 from xlcbec.core.cs_aggregation import SE_FLOOR, CSAggregation, aggregate
+from xlcbec.core.options import check_choice
 from xlcbec.core.results import RowAccount, estimate_row
 from xlcbec.core.staggered_input import (
     check_unique_unit_time,
-    located_input_error,
-    numeric_values,
-    require_columns,
     to_wide,
     unit_constant,
 )
-from xlcbec.errors import NotApplicableError, SettingsError
+from xlcbec.errors import NotApplicableError, OptionError
 
 ControlGroup = Literal["never", "not_yet"]
 BasePeriod = Literal["varying", "universal"]
@@ -177,21 +176,15 @@ def _label(value: object) -> str:
 
 
 def _check_options(control_group: str, base_period: str, anticipation: object, alpha: object) -> int:
-    for name, value, allowed in (
-        ("control_group", control_group, get_args(ControlGroup)),
-        ("base_period", base_period, get_args(BasePeriod)),
-    ):
-        if value not in allowed:
-            raise SettingsError(
-                f"{name} must be one of {', '.join(allowed)}; found {value!r}",
-                fix=f"set {name} to {' or '.join(allowed)}",
-            )
+    check_choice("control_group", control_group, ControlGroup)
+    check_choice("base_period", base_period, BasePeriod)
     if isinstance(anticipation, bool) or not isinstance(anticipation, (int, float, np.integer, np.floating)) \
             or not float(anticipation).is_integer() or float(anticipation) < 0:
-        raise SettingsError(f"anticipation must be a whole number of periods, 0 or more; found {anticipation!r}",
-                            fix="set anticipation to 0 (no anticipation) or a positive whole number")
+        raise OptionError(f"anticipation must be a whole number of periods, 0 or more; found {anticipation!r}",
+                          option="anticipation", fix="set anticipation to 0 (no anticipation) or a positive whole number")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0 < float(alpha) < 1:
-        raise SettingsError(f"alpha must be between 0 and 1; found {alpha!r}", fix="use 0.05 for 95% intervals")
+        raise OptionError(f"alpha must be between 0 and 1; found {alpha!r}", option="alpha",
+                          fix="use 0.05 for 95% intervals")
     return int(anticipation)
 
 
@@ -218,12 +211,12 @@ def _prepare(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_tr
     read = len(data)
 
     frame = data[[unit, time]].copy()
-    frame["_y"] = numeric_values(data, outcome)
-    frame["_t"] = numeric_values(data, time)
-    start_treat = numeric_values(data, first_treat)
+    frame["_y"] = numeric_column(data, outcome)
+    frame["_t"] = numeric_column(data, time)
+    start_treat = numeric_column(data, first_treat)
     if (start_treat < 0).any():
-        raise located_input_error(
-            "a first-treatment period cannot be negative", data.index[start_treat < 0], column=first_treat,
+        raise located_error(
+            "a first-treatment period cannot be negative", rows=data.index[start_treat < 0], column=first_treat,
             fix="enter the period the unit was first treated, or leave it blank (or 0) for never treated",
         )
     has_key = frame[unit].notna().to_numpy() & ~np.isnan(frame["_t"].to_numpy())

@@ -30,13 +30,13 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.core._numeric_input import located_error, numeric_column
-from xlcbec.errors import InputError, SettingsError
+from xlcbec.core.options import MEGACITY_THRESHOLD, check_positive
+from xlcbec.errors import InputError, OptionError
 
 GroupName = Literal["coastal", "region", "tertiary_led", "megacity", "cluster"]
 GROUPS: tuple[str, ...] = get_args(GroupName)
 REGIONS: tuple[str, ...] = ("east", "central", "west", "northeast")
 CITY_CLUSTERS: tuple[str, ...] = ("BTH", "YRD", "PRD")
-MEGACITY_THRESHOLD = 5_000_000  # persons: the State Council's 2014 city-size standard
 
 # Spellings accepted for the categorical attributes (the paper writes JJJ for BTH).
 _REGION_ALIASES = {
@@ -140,9 +140,7 @@ def build_group_dummies(
             raise InputError(f"the column {column!r} is missing", sheet=sheet, column=column,
                              fix=f"add a column headed {column!r} or correct the name in Settings")
     wanted = _check_groups(groups)
-    if not np.isfinite(float(megacity_threshold)) or float(megacity_threshold) <= 0:
-        raise SettingsError(f"megacity_threshold must be a positive number of persons, found {megacity_threshold!r}",
-                            sheet="Settings", column="megacity_threshold", fix="use 5000000 (the State Council standard)")
+    check_positive("megacity_threshold", megacity_threshold)
     periods = pd.to_numeric(data[time], errors="coerce")
     year = _base_year(periods, base_year)
     columns_needed: dict[str, tuple[str, ...]] = {
@@ -211,9 +209,9 @@ def _check_groups(groups: Sequence[str]) -> list[str]:
     wanted = list(dict.fromkeys(str(g).strip().lower() for g in groups if str(g).strip()))
     bad = [g for g in wanted if g not in GROUPS]
     if bad:
-        raise SettingsError(
+        raise OptionError(
             f"unknown heterogeneity group {bad[0]!r}; allowed: {', '.join(GROUPS)}",
-            sheet="Settings", column="heterogeneity",
+            option="heterogeneity",
             fix=f"list any of {', '.join(GROUPS)} separated by commas (or none)",
         )
     return wanted
@@ -228,12 +226,12 @@ def _base_year(periods: pd.Series, base_year: int | None) -> int:
     try:
         year = int(base_year)
     except (TypeError, ValueError):
-        raise SettingsError(f"base_year must be a year, found {base_year!r}", sheet="Settings", column="base_year",
+        raise OptionError(f"base_year must be a year, found {base_year!r}", option="base_year",
                             fix="type a year of the panel, or leave it blank for the first year") from None
     if not (known == year).any():
-        raise SettingsError(
+        raise OptionError(
             f"base_year {year} is not a period of the panel ({int(known.min())}-{int(known.max())})",
-            sheet="Settings", column="base_year", fix="type a year of the panel, or leave it blank for the first year",
+            option="base_year", fix="type a year of the panel, or leave it blank for the first year",
         )
     return year
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import pandas as pd
 
+from xlcbec.core.options import FIXED_EFFECTS, SEOptions
 from xlcbec.core.panel import TREATMENT
 from xlcbec.core.results import RegressionResult
-from xlcbec.core.twfe import SmallSample, VcovType, fit_twfe
+from xlcbec.core.twfe import fit_twfe
 
 MODEL_NAMES = ("no_controls", "controls", "excl_municipalities")
 
@@ -52,17 +53,19 @@ def baseline_did(
     time: str,
     treatment: str = TREATMENT,
     controls: Sequence[str] = (),
-    fixed_effects: str | Sequence[str] = ("unit", "time"),
-    cluster: str | None = None,
-    vcov: VcovType = "cluster",
-    small_sample: SmallSample = "stata",
+    fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
+    se: SEOptions = SEOptions(),
     municipality: str = "municipality",
     sheet: str | None = None,
 ) -> BaselineResult:
-    """Fit the paper's Table 4 columns; column (3) only when ``municipality`` exists."""
+    """The paper's Table 4: CBEC alone, with ``controls``, and without the municipalities.
+
+    Column (3) is fitted only when the ``municipality`` column exists (said in
+    ``notes`` otherwise); every column uses the standard errors ``se``.
+    """
     options: dict[str, Any] = dict(
-        outcome=outcome, unit=unit, time=time, fixed_effects=fixed_effects, cluster=cluster,
-        vcov=vcov, small_sample=small_sample, treatment=treatment, sheet=sheet,
+        outcome=outcome, unit=unit, time=time, fixed_effects=fixed_effects, treatment=treatment, sheet=sheet,
+        **se.fit_arguments(unit),
     )
     models: dict[str, RegressionResult] = {}
     notes: list[str] = []

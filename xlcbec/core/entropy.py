@@ -29,15 +29,19 @@ import numpy as np
 import pandas as pd
 from scipy.special import xlogy
 
-from xlcbec.core._numeric_input import located_error, numeric_matrix, require_columns
+from xlcbec.core._numeric_input import numeric_matrix, require_columns
+from xlcbec.core.options import (
+    ENTROPY_POOLING,
+    ENTROPY_SHIFT,
+    EntropyPooling,
+    check_choice,
+    check_positive,
+)
 from xlcbec.core.results import RowAccount, estimate_row
-from xlcbec.errors import EstimationError, InputError, SettingsError
+from xlcbec.errors import EstimationError, InputError, OptionError
 
 Direction = Literal["+", "-"]
-Pooling = Literal["global", "by_year"]
-POOLINGS: tuple[str, ...] = get_args(Pooling)
 DIRECTIONS: tuple[str, ...] = get_args(Direction)
-DEFAULT_SHIFT = 1e-4
 
 _REMOVE_FIX = "remove it from the Indicators sheet or set its include to no"
 
@@ -81,7 +85,7 @@ class EntropyResult:
     directions: pd.Series
     dimensions: pd.Series | None
     shift: float
-    pooling: Pooling
+    pooling: EntropyPooling
     n_rows: int
     rows: RowAccount
     time: str | None = None
@@ -169,8 +173,8 @@ def entropy_index(
     directions: Sequence[Direction] | Mapping[str, str],
     *,
     dimensions: Mapping[str, str] | None = None,
-    shift: float = DEFAULT_SHIFT,
-    pooling: Pooling = "global",
+    shift: float = ENTROPY_SHIFT,
+    pooling: EntropyPooling = ENTROPY_POOLING,
     time: str | None = None,
     name: str = "HQD",
     sheet: str | None = None,
@@ -192,15 +196,12 @@ def entropy_index(
     indicators = _check_indicators(indicators)
     direction_of = _check_directions(indicators, directions)
     dimension_of = _check_dimensions(indicators, dimensions)
-    if pooling not in POOLINGS:
-        raise SettingsError(
-            f"entropy_pooling must be one of {', '.join(POOLINGS)}, found {pooling!r}", column="entropy_pooling",
-            fix=f"set entropy_pooling to {' or '.join(POOLINGS)}",
-        )
-    shift = _check_shift(shift)
+    check_choice("entropy_pooling", pooling, EntropyPooling)
+    shift = check_positive("entropy_shift", shift, allow_zero=True)
     if pooling == "by_year":
         if time is None:
-            raise SettingsError("by-year entropy pooling needs the period column", fix="set time to the year column")
+            raise OptionError("by-year entropy pooling needs the period column", option="entropy_pooling",
+                              fix="set time to the year column")
         require_columns(data, [time], sheet=sheet, role="time column")
 
     values = numeric_matrix(data, indicators, sheet=sheet)
@@ -412,22 +413,6 @@ def _check_dimensions(indicators: tuple[str, ...], dimensions: Mapping[str, str]
             )
         out[indicator] = dimension.strip()
     return out
-
-
-def _check_shift(shift: float) -> float:
-    try:
-        value = float(shift)
-    except (TypeError, ValueError):
-        raise SettingsError(
-            f"entropy_shift must be a number, found {shift!r}", column="entropy_shift", fix="set entropy_shift to 0.0001 (the default)"
-        ) from None
-    if not np.isfinite(value) or value < 0:
-        raise SettingsError(
-            f"entropy_shift must be a finite number >= 0, found {shift!r}",
-            column="entropy_shift",
-            fix="set entropy_shift to a small positive number such as 0.0001 (the default)",
-        )
-    return value
 
 
 def _check_not_constant(values: np.ndarray, indicators: Sequence[str], *, sheet: str | None) -> None:

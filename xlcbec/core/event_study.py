@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlcbec.core.options import FIXED_EFFECTS, EventWindow, SEOptions
 from xlcbec.core.panel import FIRST_TREAT
 from xlcbec.core.results import RegressionResult, WaldTest, estimate_row
-from xlcbec.core.twfe import SmallSample, VcovType, fit_twfe
+from xlcbec.core.twfe import fit_twfe
 from xlcbec.errors import EstimationError, InputError
 
 
@@ -82,23 +83,21 @@ def event_study(
     time: str,
     first_treat: str = FIRST_TREAT,
     controls: Sequence[str] = (),
-    window: tuple[int, int] = (-5, 5),
-    reference: int = -1,
-    bin_endpoints: bool = True,
-    fixed_effects: str | Sequence[str] = ("unit", "time"),
-    cluster: str | None = None,
-    vcov: VcovType = "cluster",
-    small_sample: SmallSample = "stata",
+    window: EventWindow = EventWindow(),
+    fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
+    se: SEOptions = SEOptions(),
     weights: str | None = None,
     sheet: str | None = None,
 ) -> EventStudyResult:
-    lo, hi = int(window[0]), int(window[1])
-    if not (lo <= -1 and hi >= 0):
-        raise InputError(f"the event window must start before 0 and end at 0 or later, got {lo}, {hi}",
-                         sheet="Settings", column="Value", fix="write two integers such as -5, 5 for 'event_window'")
-    if not lo <= reference <= hi or reference >= 0:
-        raise InputError(f"the reference period {reference} must be a pre-period inside the window {lo}..{hi}",
-                         sheet="Settings", column="Value", fix="use -1 for 'event_reference'")
+    """Pooled TWFE event study: one dummy per relative year of ``window`` but its reference year.
+
+    Relative year r = year - pilot year for treated units; never-treated units
+    have every dummy 0.  With ``window.bin_endpoints`` the years beyond the
+    window are binned into its end points, otherwise their rows are dropped
+    (said in ``notes``).  ``pretrend`` is the joint F test of the pre-period
+    dummies (docs/methods.md section 4).
+    """
+    lo, hi, reference, bin_endpoints = window.lo, window.hi, window.reference, window.bin_endpoints
     if first_treat not in data.columns:
         raise InputError(f"the first-treatment column {first_treat!r} is missing", sheet=sheet, column=first_treat,
                          fix="give each city its pilot year")
@@ -130,11 +129,10 @@ def event_study(
     post_terms = [term_name(r) for r in periods if r >= 0 and term_name(r) in terms]
     regression = fit_twfe(
         frame, outcome=outcome, regressors=[*terms, *controls], unit=unit, time=time,
-        fixed_effects=fixed_effects, cluster=cluster, vcov=vcov, small_sample=small_sample,
-        weights=weights, treatment=post_terms[0] if post_terms else terms[-1], sheet=sheet,
+        fixed_effects=fixed_effects, **se.fit_arguments(unit), weights=weights, treatment=post_terms[0] if post_terms else terms[-1], sheet=sheet,
     )
     ci = regression.conf_int()
-    se, t, p = regression.std_errors, regression.tstats, regression.pvalues
+    std, t, p = regression.std_errors, regression.tstats, regression.pvalues
     used_rel = rel.loc[regression.sample_index] if regression.sample_index is not None else rel
     records = []
     for r in range(lo, hi + 1):
@@ -143,7 +141,7 @@ def event_study(
         if r == reference:
             records.append((r, name, 0.0, np.nan, np.nan, np.nan, np.nan, np.nan, count))
         elif name in regression.params.index:
-            records.append((r, name, regression.params[name], se[name], t[name], p[name],
+            records.append((r, name, regression.params[name], std[name], t[name], p[name],
                             ci.loc[name, "lower"], ci.loc[name, "upper"], count))
     table = pd.DataFrame(records, columns=["r", "term", "coef", "std_error", "tstat", "pvalue", "ci_low", "ci_high", "observations"])
     pre_terms = [term_name(r) for r in periods if r < 0 and term_name(r) in regression.params.index]

@@ -35,15 +35,15 @@ from scipy import stats
 from xlcbec.core.city_groups import (
     CITY_CLUSTERS,
     GROUPS,
-    MEGACITY_THRESHOLD,
     REGIONS,
     GroupDummies,
     build_group_dummies,
     group_dummies,
 )
+from xlcbec.core.options import FIXED_EFFECTS, MEGACITY_THRESHOLD, SEOptions
 from xlcbec.core.panel import TREATMENT
 from xlcbec.core.results import RegressionResult, estimate_row
-from xlcbec.core.twfe import SmallSample, VcovType, fit_twfe, normalize_fixed_effects, prepare_sample
+from xlcbec.core.twfe import fit_twfe, normalize_fixed_effects, prepare_sample
 from xlcbec.errors import EstimationError, InputError
 
 __all__ = [
@@ -198,10 +198,8 @@ def heterogeneity(
     groups: Sequence[str] = GROUPS,
     controls: Sequence[str] = (),
     treatment: str = TREATMENT,
-    fixed_effects: str | Sequence[str] = ("unit", "time"),
-    cluster: str | None = None,
-    vcov: VcovType = "cluster",
-    small_sample: SmallSample = "stata",
+    fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
+    se: SEOptions = SEOptions(),
     base_year: int | None = None,
     coastal_column: str = "coastal",
     region_column: str = "region",
@@ -214,8 +212,8 @@ def heterogeneity(
 ) -> HeterogeneityResult:
     """Estimate the paper's heterogeneity columns, split samples and equality tests per group value.
 
-    ``cluster`` is the standard-error cluster column (default: the unit);
-    ``cluster_column`` is the city-cluster attribute (BTH/YRD/PRD).
+    ``se`` sets the standard errors of every model (clustered by the unit by
+    default); ``cluster_column`` is the city-cluster attribute (BTH/YRD/PRD).
     """
     controls = list(dict.fromkeys(controls))
     reserved = {INTERACTION, COMPLEMENT_INTERACTION}
@@ -232,8 +230,7 @@ def heterogeneity(
     notes: list[str] = list(built.notes)
     skipped: dict[str, str] = dict(built.skipped)
     notes += list(built.skipped.values())
-    if vcov == "cluster" and cluster is None:
-        cluster = unit
+    cluster = se.cluster_column(unit)
     base_columns = list(dict.fromkeys([unit, time, outcome, treatment, *controls, *([cluster] if cluster else [])]))
     missing = [c for c in base_columns if c not in data.columns]
     if missing:
@@ -244,7 +241,7 @@ def heterogeneity(
         work.index = pd.RangeIndex(len(work))
     treat = pd.to_numeric(work[treatment], errors="coerce")
     options: dict[str, Any] = dict(outcome=outcome, unit=unit, time=time, fixed_effects=fixed_effects,
-                                   cluster=cluster, vcov=vcov, small_sample=small_sample, sheet=sheet)
+                                   **se.fit_arguments(unit), sheet=sheet)
     if "unit" not in normalize_fixed_effects(fixed_effects):
         notes.append("without unit fixed effects the groups' own levels are not controlled for "
                      "(the paper's form relies on the city effects to absorb them)")
@@ -256,7 +253,7 @@ def heterogeneity(
     for group, names in built.members.items():
         sample = prepare_sample(
             work, columns=[outcome, treatment, *controls, names[0]], unit=unit, time=time,
-            fixed_effects=fixed_effects, cluster=cluster if vcov == "cluster" else None, sheet=sheet,
+            fixed_effects=fixed_effects, cluster=cluster, sheet=sheet,
         )
         rows = work.loc[sample.index]
         kept: list[str] = []

@@ -43,64 +43,23 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from xlcbec.errors import EstimationError, SettingsError
+from xlcbec.core.options import Kernel, MatchingOptions
+from xlcbec.errors import EstimationError
 
-Method = Literal["epanechnikov", "normal", "nearest"]
-METHODS: tuple[str, ...] = get_args(Method)
-_ALIASES = {"epan": "epanechnikov", "kernel": "epanechnikov", "gaussian": "normal", "nn": "nearest",
-            "neighbor": "nearest", "neighbour": "nearest"}
-DEFAULT_BANDWIDTH = 0.06  # psmatch2's default bwidth
+Method = Kernel  # the matching method: a kernel or nearest neighbours
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 # Treated rows per block when kernel weights are computed by broadcasting.
 _BLOCK = 256
 
 
-def check_method(kernel: str) -> Method:
-    """The matching method from the ``kernel`` setting, or a SettingsError listing the allowed values."""
-    name = _ALIASES.get(str(kernel).strip().lower(), str(kernel).strip().lower())
-    if name not in METHODS:
-        raise SettingsError(
-            f"unknown kernel {kernel!r}; allowed: {', '.join(METHODS)}",
-            sheet="Settings",
-            fix="write epanechnikov, normal or nearest in the Value of the key 'kernel'",
-        )
-    return name  # type: ignore[return-value]
-
-
-def check_options(method: Method, bandwidth: float, k: int, caliper: float | None) -> None:
-    """SettingsErrors for impossible matching options."""
-    if method != "nearest":
-        if not (isinstance(bandwidth, (int, float)) and math.isfinite(bandwidth) and bandwidth > 0):
-            raise SettingsError(
-                f"the bandwidth must be a positive number, found {bandwidth!r}",
-                sheet="Settings",
-                fix="set 'bandwidth' to a positive number such as 0.06 (psmatch2's default) or 0.2",
-            )
-        if caliper is not None:
-            raise SettingsError(
-                f"a caliper applies to nearest-neighbour matching only, not to the {method} kernel",
-                sheet="Settings",
-                fix="leave the caliper blank, or set 'kernel' to nearest",
-            )
-    else:
-        if not (isinstance(k, (int, np.integer)) and k >= 1):
-            raise SettingsError(
-                f"the number of neighbours must be a whole number of at least 1, found {k!r}",
-                sheet="Settings",
-                fix="use 1 (one nearest neighbour) or more",
-            )
-        if caliper is not None and not (math.isfinite(caliper) and caliper > 0):
-            raise SettingsError(
-                f"the caliper must be a positive number, found {caliper!r}",
-                sheet="Settings",
-                fix="use a positive caliper such as 0.01, or leave it blank for none",
-            )
+def check_options(method: str, bandwidth: float, k: int, caliper: float | None) -> Method:
+    """The matching method after aliases; an OptionError for impossible options (through :class:`MatchingOptions`)."""
+    return MatchingOptions(kernel=method, bandwidth=bandwidth, k=k, caliper=caliper).kernel  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------
@@ -263,15 +222,14 @@ def match_arrays(
     p: np.ndarray,
     treated: np.ndarray,
     *,
-    method: Method = "epanechnikov",
-    bandwidth: float = DEFAULT_BANDWIDTH,
+    method: Method = MatchingOptions.kernel,
+    bandwidth: float = MatchingOptions.bandwidth,
     common_support: bool = True,
     k: int = 1,
     caliper: float | None = None,
 ) -> MatchArrays:
     """psmatch2's matching for the ATT on plain arrays (no labels, no outcome)."""
-    method = check_method(method)
-    check_options(method, bandwidth, k, caliper)
+    method = check_options(method, bandwidth, k, caliper)
     treated = np.asarray(treated, dtype=bool)
     n = p.size
     if treated.all() or not treated.any():
@@ -389,8 +347,8 @@ def match_scores(
     treated: pd.Series,
     outcome: pd.Series | None = None,
     *,
-    kernel: str = "epanechnikov",
-    bandwidth: float = DEFAULT_BANDWIDTH,
+    kernel: str = MatchingOptions.kernel,
+    bandwidth: float = MatchingOptions.bandwidth,
     common_support: bool = True,
     k: int = 1,
     caliper: float | None = None,
@@ -401,7 +359,7 @@ def match_scores(
     or booleans; ``outcome`` must have no missing value (psmatch2 leaves rows
     with a missing outcome out of the sample before matching).
     """
-    method = check_method(kernel)
+    method = check_options(kernel, bandwidth, k, caliper)
     index = scores.index
     p = scores.to_numpy(dtype=float)
     is_treated = treated.reindex(index).to_numpy().astype(bool)

@@ -37,16 +37,15 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.core.cluster_bootstrap import ClusterResampler
-from xlcbec.core.parallel import map_blocks
+from xlcbec.core.options import FIXED_EFFECTS, BootstrapOptions, SEOptions
 from xlcbec.core.panel import TREATMENT
+from xlcbec.core.parallel import map_blocks
 from xlcbec.core.results import RegressionResult, estimate_row
 from xlcbec.core.sobel import SobelResult, indirect_effect_tests
-from xlcbec.core.twfe import COLLINEAR_TOL, EstimationSample, SmallSample, VcovType, fit_twfe, prepare_sample
+from xlcbec.core.twfe import COLLINEAR_TOL, EstimationSample, fit_twfe, prepare_sample
 from xlcbec.core.within import FixedEffectsSample
-from xlcbec.errors import EstimationError, SettingsError
+from xlcbec.errors import EstimationError, OptionError
 
-DEFAULT_BOOTSTRAP_REPS = 200
-DEFAULT_SEED = 20240101
 # Replicates handed to a worker at a time (xlcbec.core.parallel); the numbers do not depend on it.
 BOOTSTRAP_BLOCK = 50
 # Singular values below this share of the largest (unit-length columns) count as zero in a replicate.
@@ -208,12 +207,9 @@ def mediation(
     time: str,
     treatment: str = TREATMENT,
     controls: Sequence[str] = (),
-    fixed_effects: str | Sequence[str] = ("unit", "time"),
-    cluster: str | None = None,
-    vcov: VcovType = "cluster",
-    small_sample: SmallSample = "stata",
-    bootstrap_reps: int = DEFAULT_BOOTSTRAP_REPS,
-    seed: int = DEFAULT_SEED,
+    fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
+    se: SEOptions = SEOptions(),
+    bootstrap: BootstrapOptions = BootstrapOptions(),
     level: float = 0.95,
     sheet: str | None = None,
     n_jobs: int = 1,
@@ -223,17 +219,17 @@ def mediation(
 
     The bootstrap replicates run in blocks, in this process or spread over
     workers or a Dask cluster (``n_jobs``, ``scheduler``: see
-    :mod:`xlcbec.core.parallel`), with the same numbers however they are spread.
+    :mod:`xlcbec.core.parallel`), with the same numbers however they are spread;
+    ``bootstrap.reps = 0`` leaves the bootstrap out.  ``se`` sets the standard
+    errors of every step (clustered by the unit by default).
     """
-    reps = _check_reps(bootstrap_reps)
-    seed = _check_seed(seed)
+    reps, seed = bootstrap.reps, bootstrap.seed
     if not 0.0 < float(level) < 1.0:
-        raise SettingsError(f"the confidence level must be between 0 and 1, found {level!r}", fix="use 0.95")
+        raise OptionError(f"the confidence level must be between 0 and 1, found {level!r}", option="level",
+                          fix="use 0.95")
     if isinstance(mediators, str):
         mediators = [m.strip() for m in mediators.split(",") if m.strip()]
     controls = list(dict.fromkeys(controls))
-    if vcov == "cluster" and cluster is None:
-        cluster = unit
     if not data.index.is_unique:  # rows are addressed by label below; spreadsheet row labels are unique
         data = data.reset_index(drop=True)
     results: dict[str, MediatorResult] = {}
@@ -250,8 +246,7 @@ def mediation(
         try:
             results[mediator] = _one_mediator(
                 data, outcome=outcome, mediator=mediator, unit=unit, time=time, treatment=treatment,
-                controls=controls, fixed_effects=fixed_effects, cluster=cluster, vcov=vcov,
-                small_sample=small_sample, reps=reps, seed=seed, level=float(level), sheet=sheet,
+                controls=controls, fixed_effects=fixed_effects, se=se, reps=reps, seed=seed, level=float(level), sheet=sheet,
                 n_jobs=n_jobs, scheduler=scheduler,
             )
         except EstimationError as err:
@@ -275,16 +270,16 @@ def _unusable(mediator: str, data: pd.DataFrame, *, outcome: str, treatment: str
 
 def _one_mediator(
     data: pd.DataFrame, *, outcome: str, mediator: str, unit: str, time: str, treatment: str,
-    controls: Sequence[str], fixed_effects: str | Sequence[str], cluster: str | None, vcov: VcovType,
-    small_sample: SmallSample, reps: int, seed: int, level: float, sheet: str | None, n_jobs: int = 1,
+    controls: Sequence[str], fixed_effects: str | Sequence[str], se: SEOptions, reps: int, seed: int, level: float, sheet: str | None, n_jobs: int = 1,
     scheduler: Any = None,
 ) -> MediatorResult:
+    cluster = se.cluster_column(unit)
     sample = prepare_sample(
         data, columns=[outcome, mediator, treatment, *controls], unit=unit, time=time, fixed_effects=fixed_effects,
-        cluster=cluster if vcov == "cluster" else None, sheet=sheet,
+        cluster=cluster, sheet=sheet,
     )
-    options: dict[str, Any] = dict(unit=unit, time=time, fixed_effects=fixed_effects, cluster=cluster, vcov=vcov,
-                                   small_sample=small_sample, treatment=treatment, sample=sample, sheet=sheet)
+    options: dict[str, Any] = dict(unit=unit, time=time, fixed_effects=fixed_effects, **se.fit_arguments(unit),
+                                   treatment=treatment, sample=sample, sheet=sheet)
     step1 = fit_twfe(data, outcome=mediator, regressors=[treatment, *controls], **options)
     step2 = fit_twfe(data, outcome=outcome, regressors=[treatment, mediator, *controls], **options)
     total = fit_twfe(data, outcome=outcome, regressors=[treatment, *controls], **options)
@@ -302,7 +297,7 @@ def _one_mediator(
             data, sample, outcome=outcome, mediator=mediator, treatment=treatment,
             step1_controls=[c for c in step1.params.index if c != treatment],
             step2_controls=[c for c in step2.params.index if c not in (treatment, mediator)],
-            unit=unit, cluster=cluster if vcov == "cluster" else None, reps=reps, seed=seed, level=level,
+            unit=unit, cluster=cluster, reps=reps, seed=seed, level=level,
             estimate=a * b, n_jobs=n_jobs, scheduler=scheduler,
         )
     else:
@@ -408,22 +403,3 @@ def _nested(unit_codes: np.ndarray, cluster_codes: np.ndarray) -> bool:
     """True when every unit lies within a single cluster."""
     pairs = pd.DataFrame({"u": unit_codes, "c": cluster_codes}).drop_duplicates()
     return bool(pairs["u"].is_unique)
-
-
-def _check_reps(reps: object) -> int:
-    return _whole_number(reps, "bootstrap_reps", "use 200 (or 0 to skip the bootstrap)")
-
-
-def _check_seed(seed: object) -> int:
-    return _whole_number(seed, "seed", "use any whole number such as 20240101")
-
-
-def _whole_number(value: object, key: str, fix: str) -> int:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not np.isfinite(number) or number < 0 or number != int(number):
-        raise SettingsError(f"{key} must be a whole number, 0 or more, found {value!r}", sheet="Settings",
-                            column=key, fix=fix)
-    return int(number)

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from xlcbec.core.options import INTERPOLATE, Interpolation, check_choice
 from xlcbec.errors import InputError
 
 TREATMENT = "CBEC"
 FIRST_TREAT = "_first_treat"  # first treated period per unit (NaN = never within the data)
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 
-Interpolation = Literal["linear", "none"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +108,7 @@ def prepare_panel(
     first_treat: str | None = "pilot_year",
     treatment: str | None = None,
     treatment_name: str = TREATMENT,
-    interpolate: Interpolation = "linear",
+    interpolate: Interpolation = INTERPOLATE,
     interpolate_columns: Sequence[str] | None = None,
     sheet: str | None = "Panel",
 ) -> PanelData:
@@ -201,8 +200,7 @@ def prepare_panel(
         if filled:
             notes.append(f"{filled} interior missing value(s) filled by linear interpolation within city")
     elif interpolate != "none":
-        raise InputError(f"unknown interpolation {interpolate!r}; allowed: linear, none", sheet="Settings",
-                         column="Value", fix="write linear or none for 'interpolate'")
+        check_choice("interpolate", interpolate, Interpolation)
     return PanelData(data=data, unit=unit, time=time, treatment=treatment_name, periods=all_periods,
                      notes=tuple(notes), interpolated=interpolated)
 

@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlcbec.core.options import FIXED_EFFECTS, PLACEBO_REPS, SEED, SmallSample, Vcov, check_whole
 from xlcbec.core.panel import FIRST_TREAT
 from xlcbec.core.parallel import map_blocks
 from xlcbec.core.results import estimate_row
-from xlcbec.core.twfe import EstimationSample, SmallSample, VcovType, fit_twfe, prepare_sample
+from xlcbec.core.twfe import EstimationSample, fit_twfe, prepare_sample
 from xlcbec.errors import InputError
 
 BLOCK = 256  # draws projected together: bounds memory at n * BLOCK floats
@@ -74,7 +75,7 @@ class PlaceboDesign:
         time: str,
         first_treat: str = FIRST_TREAT,
         controls: Sequence[str] = (),
-        fixed_effects: str | Sequence[str] = ("unit", "time"),
+        fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
         sample: EstimationSample | None = None,
     ) -> None:
         if first_treat not in data.columns:
@@ -138,9 +139,9 @@ def placebo_test(
     time: str,
     first_treat: str = FIRST_TREAT,
     controls: Sequence[str] = (),
-    fixed_effects: str | Sequence[str] = ("unit", "time"),
-    reps: int = 500,
-    seed: int = 20240101,
+    fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
+    reps: int = PLACEBO_REPS,
+    seed: int = SEED,
     n_jobs: int = 1,
     scheduler: Any = None,
 ) -> PlaceboResult:
@@ -150,9 +151,7 @@ def placebo_test(
     and their coefficients computed in blocks, in parallel when ``n_jobs`` or a
     Dask ``scheduler`` says so (:mod:`xlcbec.core.parallel`).
     """
-    if reps < 1:
-        raise InputError(f"placebo_reps must be a positive whole number, got {reps}", sheet="Settings",
-                         column="Value", fix="write e.g. 500 for 'placebo_reps'")
+    reps = check_whole("placebo_reps", reps, minimum=1)
     design = PlaceboDesign(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
                            controls=controls, fixed_effects=fixed_effects)
     actual = float(design.coefficients(design.unit_first_treat)[0])
@@ -172,8 +171,8 @@ def placebo_refit(
     unit: str,
     time: str,
     controls: Sequence[str] = (),
-    fixed_effects: str | Sequence[str] = ("unit", "time"),
-    vcov: VcovType = "cluster",
+    fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
+    vcov: Vcov = "cluster",
     small_sample: SmallSample = "stata",
 ) -> float:
     """The slow route: rebuild CBEC from a pilot-year assignment and refit the model."""

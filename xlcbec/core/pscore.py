@@ -23,18 +23,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from xlcbec.core._numeric_input import numeric_column, require_columns
+from xlcbec.core.options import MatchingOptions, ScoreModelName, check_choice
 from xlcbec.errors import CollinearityWarning, EstimationError, InputError
-
-ScoreModelName = Literal["probit", "logit"]
-SCORE_MODELS: tuple[str, ...] = get_args(ScoreModelName)
 
 CONSTANT = "_cons"
 # Newton-Raphson stops when the largest step is below this (relative to 1 + |b|);
@@ -49,14 +47,8 @@ _SQRT_2PI = math.sqrt(2 * math.pi)
 
 
 def check_model(model: str) -> ScoreModelName:
-    """The model name, or an InputError listing the allowed ones."""
-    if model not in SCORE_MODELS:
-        raise InputError(
-            f"unknown propensity-score model {model!r}; allowed: {', '.join(SCORE_MODELS)}",
-            column="psm_model",
-            fix="write probit or logit",
-        )
-    return model  # type: ignore[return-value]
+    """The model name, or an OptionError listing the allowed ones."""
+    return check_choice("psm_model", model, ScoreModelName)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, eq=False)
@@ -385,7 +377,7 @@ def fit_score_arrays(
     x: np.ndarray,
     names: Sequence[str],
     *,
-    model: ScoreModelName = "probit",
+    model: ScoreModelName = MatchingOptions.model,
     weights: np.ndarray | None = None,
     index: pd.Index | None = None,
     treatment: str = "treatment",
@@ -458,40 +450,9 @@ def fit_score_arrays(
     )
 
 
-def numeric_values(data: pd.DataFrame, column: str, sheet: str | None) -> np.ndarray:
-    values = data[column]
-    if pd.api.types.is_bool_dtype(values):
-        return values.to_numpy(dtype=float)
-    coerced = pd.to_numeric(values, errors="coerce")
-    bad = coerced.isna() & values.notna()
-    if bad.any():
-        first: Hashable = values.index[bad.to_numpy()][0]
-        raise InputError(
-            f"expected a number, found {values[bad].iloc[0]!r}",
-            sheet=sheet,
-            row=int(first) if isinstance(first, (int, np.integer)) else None,
-            column=column,
-            fix="type a plain number (or leave the cell blank for missing)",
-        )
-    return coerced.to_numpy(dtype=float)
-
-
-def require_columns(data: pd.DataFrame, columns: Sequence[str], *, sheet: str | None = None, role: str = "column") -> None:
-    """An InputError naming the first of ``columns`` missing from ``data``."""
-    for column in columns:
-        if column not in data.columns:
-            found = ", ".join(str(c) for c in list(data.columns)[:20])
-            raise InputError(
-                f"the {role} '{column}' is not in the data (columns found: {found})",
-                sheet=sheet,
-                column=str(column),
-                fix=f"add a column headed '{column}' or correct the name in Settings (names are case-sensitive)",
-            )
-
-
 def treatment_values(data: pd.DataFrame, treatment: str, *, sheet: str | None = None) -> np.ndarray:
     """The treatment column as floats; anything but 0, 1 or blank is an InputError at its row."""
-    values = numeric_values(data, treatment, sheet)
+    values = numeric_column(data, treatment, sheet=sheet)
     bad = ~np.isnan(values) & (values != 0) & (values != 1)
     if bad.any():
         first = data.index[bad][0]
@@ -510,7 +471,7 @@ def fit_score(
     *,
     treatment: str,
     covariates: Sequence[str],
-    model: ScoreModelName = "probit",
+    model: ScoreModelName = MatchingOptions.model,
     weights: str | None = None,
     sheet: str | None = None,
 ) -> ScoreModel:
@@ -523,11 +484,11 @@ def fit_score(
     covariates = list(dict.fromkeys(covariates))
     require_columns(data, [treatment, *covariates, *([weights] if weights else [])], sheet=sheet)
     y = treatment_values(data, treatment, sheet=sheet)
-    x = np.column_stack([numeric_values(data, c, sheet) for c in covariates]) if covariates else np.empty((len(data), 0))
+    x = np.column_stack([numeric_column(data, c, sheet=sheet) for c in covariates]) if covariates else np.empty((len(data), 0))
     keep = ~np.isnan(y) & ~np.isnan(x).any(axis=1)
     w = None
     if weights:
-        w_all = numeric_values(data, weights, sheet)
+        w_all = numeric_column(data, weights, sheet=sheet)
         if (w_all[~np.isnan(w_all)] < 0).any():
             raise InputError("weights must not be negative", sheet=sheet, column=weights, fix="use non-negative weights")
         keep &= ~np.isnan(w_all) & (w_all > 0)

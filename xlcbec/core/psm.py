@@ -32,25 +32,33 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from xlcbec.core._numeric_input import numeric_column, require_columns
 from xlcbec.core.balance import BalanceResult, pstest
 from xlcbec.core.kdensity import ScoreDensities, score_densities
-from xlcbec.core.matching import DEFAULT_BANDWIDTH, Matching, check_method, check_options, match_scores
+from xlcbec.core.matching import Matching, match_scores
+from xlcbec.core.options import (
+    FIXED_EFFECTS,
+    BootstrapOptions,
+    FixedEffect,
+    MatchingOptions,
+    SEOptions,
+)
 from xlcbec.core.pscore import (
     ScoreModel,
-    ScoreModelName,
-    check_model,
     fit_score_arrays,
-    numeric_values,
-    require_columns,
     treatment_values,
 )
 from xlcbec.core.psm_bootstrap import BootstrapATT, bootstrap_att
 from xlcbec.core.results import RegressionResult, RowAccount, estimate_row
-from xlcbec.core.twfe import VcovType, fit_twfe
-from xlcbec.errors import EstimationError, InputError, NotApplicableError, SettingsError, XlcbecWarning
+from xlcbec.core.twfe import fit_twfe, normalize_fixed_effects
+from xlcbec.errors import (
+    EstimationError,
+    InputError,
+    NotApplicableError,
+    OptionError,
+    XlcbecWarning,
+)
 
-DEFAULT_SEED = 20240101
-DEFAULT_REPS = 200
 _Z975 = float(stats.norm.ppf(0.975))
 
 
@@ -154,16 +162,6 @@ class PSMResult:
     __repr__ = __str__
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise SettingsError(
-            f"'{name}' must be a whole number of at least {minimum}, found {value!r}",
-            sheet="Settings",
-            fix=f"write a whole number such as {max(minimum, 1)} in the Value of '{name}'",
-        )
-    return int(value)
-
-
 def _fresh_column(data: pd.DataFrame, base: str) -> str:
     name = base
     while name in data.columns:
@@ -180,16 +178,10 @@ def psm_did(
     unit: str | None,
     time: str | None,
     controls: Sequence[str] | None = None,
-    model: ScoreModelName = "probit",
-    kernel: str = "epanechnikov",
-    bandwidth: float = DEFAULT_BANDWIDTH,
-    common_support: bool = True,
-    k: int = 1,
-    caliper: float | None = None,
-    bootstrap_reps: int = DEFAULT_REPS,
-    seed: int = DEFAULT_SEED,
-    cluster: str | None = None,
-    vcov: VcovType = "cluster",
+    matching: MatchingOptions = MatchingOptions(),
+    bootstrap: BootstrapOptions = BootstrapOptions(),
+    se: SEOptions = SEOptions(),
+    fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
     density_points: int = 100,
     sheet: str | None = None,
 ) -> PSMResult:
@@ -200,26 +192,21 @@ def psm_did(
     covariates) enter the DID with the treatment.  ``unit`` is the bootstrap's
     resampling unit and the DID's unit effect and default cluster; with
     ``unit=None`` rows are resampled.  ``time=None`` or a single period: no DID.
-    ``cluster`` (default: the unit) and ``vcov`` set the DID's standard errors
-    as in :func:`~xlcbec.core.twfe.fit_twfe`.
+    ``matching`` holds the score model and matching rule; ``bootstrap.reps = 0``
+    skips the bootstrap.  ``se`` (clustered by the unit by default) and
+    ``fixed_effects`` set both DID regressions as in
+    :func:`~xlcbec.core.twfe.fit_twfe`.
     """
-    model = check_model(model)
-    method = check_method(kernel)
-    check_options(method, bandwidth, k, caliper)
-    bootstrap_reps = _check_int(bootstrap_reps, "bootstrap_reps", 0)
-    if bootstrap_reps == 1:
-        raise SettingsError("'bootstrap_reps' must be 0 (no bootstrap) or at least 2, found 1", sheet="Settings",
-                            fix="write 200 (the default) or 0")
-    seed = _check_int(seed, "seed", 0)
+    fixed = normalize_fixed_effects(fixed_effects)
     covariates = list(dict.fromkeys(str(c) for c in covariates))
     if not covariates:
-        raise SettingsError("the propensity score needs at least one covariate (psm_covariates is empty)",
-                            sheet="Settings", fix="list covariates in 'psm_covariates' (default: the controls)")
+        raise OptionError("the propensity score needs at least one covariate (psm_covariates is empty)",
+                          option="psm_covariates", fix="list covariates in 'psm_covariates' (default: the controls)")
     controls = covariates if controls is None else list(dict.fromkeys(str(c) for c in controls))
     controls = [c for c in controls if c != treatment]
     if treatment in covariates:
-        raise SettingsError(f"the treatment '{treatment}' cannot also be a covariate of its own propensity score",
-                            sheet="Settings", fix=f"remove '{treatment}' from psm_covariates")
+        raise OptionError(f"the treatment '{treatment}' cannot also be a covariate of its own propensity score",
+                          option="psm_covariates", fix=f"remove '{treatment}' from psm_covariates")
     if not data.index.is_unique:
         raise ValueError("psm_did: the data's index (row labels) must be unique")
     needed = [treatment, *covariates, outcome] + [c for c in (unit, time) if c]
@@ -230,9 +217,8 @@ def psm_did(
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always")
         result = _run(data, treatment=treatment, covariates=covariates, outcome=outcome, unit=unit, time=time,
-                      controls=controls, model=model, method=method, bandwidth=bandwidth,
-                      common_support=common_support, k=k, caliper=caliper, reps=bootstrap_reps, seed=seed,
-                      cluster=cluster, vcov=vcov, density_points=density_points, sheet=sheet, notes=caught)
+                      controls=controls, options=matching, bootstrap=bootstrap, se=se, fixed_effects=fixed,
+                      density_points=density_points, sheet=sheet, notes=caught)
     for record in records:  # pass them on, and keep their text for the Log
         warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
         text = str(record.message)
@@ -254,23 +240,17 @@ def _run(
     unit: str | None,
     time: str | None,
     controls: list[str],
-    model: ScoreModelName,
-    method: Any,
-    bandwidth: float,
-    common_support: bool,
-    k: int,
-    caliper: float | None,
-    reps: int,
-    seed: int,
-    cluster: str | None,
-    vcov: VcovType,
+    options: MatchingOptions,
+    bootstrap: BootstrapOptions,
+    se: SEOptions,
+    fixed_effects: tuple[FixedEffect, ...],
     density_points: int,
     sheet: str | None,
     notes: list[str],
 ) -> PSMResult:
     d = treatment_values(data, treatment, sheet=sheet)
-    x = np.column_stack([numeric_values(data, c, sheet) for c in covariates])
-    y = numeric_values(data, outcome, sheet)
+    x = np.column_stack([numeric_column(data, c, sheet=sheet) for c in covariates])
+    y = numeric_column(data, outcome, sheet=sheet)
     complete = ~np.isnan(d) & ~np.isnan(x).any(axis=1) & ~np.isnan(y)
     if unit:
         complete &= data[unit].notna().to_numpy()
@@ -286,6 +266,8 @@ def _run(
     d, x, y = d[complete], x[complete], y[complete]
     treated = pd.Series(d == 1, index=index, name="_treated")
 
+    model, method, bandwidth = options.model, options.kernel, options.bandwidth
+    common_support, k, caliper = options.common_support, options.k, options.caliper
     score = fit_score_arrays(d, x, covariates, model=model, index=index, treatment=treatment)
     used = list(score.covariates)
     matching = match_scores(
@@ -298,7 +280,8 @@ def _run(
     densities = score_densities(score.scores, treated, matching.weight, points=density_points)
 
     boot = None
-    if reps:
+    reps, seed = bootstrap.reps, bootstrap.seed
+    if bootstrap.enabled:
         codes = pd.factorize(data.loc[index, unit])[0] if unit else np.arange(index.size)
         design = np.column_stack([x[:, [covariates.index(c) for c in used]], np.ones(index.size)])
         boot = bootstrap_att(
@@ -316,13 +299,13 @@ def _run(
                      "results are reported")
     else:
         did_weighted, did_support = _did(data.loc[index], matching, treatment=treatment, outcome=outcome,
-                                         controls=controls, unit=unit, time=time, cluster=cluster or unit,
-                                         vcov=vcov, sheet=sheet, notes=notes)
+                                         controls=controls, unit=unit, time=time, se=se,
+                                         fixed_effects=fixed_effects, sheet=sheet, notes=notes)
     settings = {
         "treatment": treatment, "outcome": outcome, "psm_covariates": list(covariates), "controls": list(controls),
         "psm_model": model, "kernel": method, "bandwidth": matching.bandwidth, "k": matching.k,
         "caliper": caliper, "common_support": common_support, "bootstrap_reps": reps, "seed": seed,
-        "cluster": (cluster or unit) if vcov == "cluster" else vcov,
+        "cluster": (se.cluster_column(unit) if unit else None) or se.vcov,
     }
     return PSMResult(
         treatment=treatment, outcome=outcome, covariates=tuple(used), controls=tuple(controls),
@@ -342,8 +325,8 @@ def _did(
     controls: list[str],
     unit: str,
     time: str,
-    cluster: str,
-    vcov: VcovType,
+    se: SEOptions,
+    fixed_effects: tuple[FixedEffect, ...],
     sheet: str | None,
     notes: list[str],
 ) -> tuple[RegressionResult | None, RegressionResult | None]:
@@ -359,8 +342,7 @@ def _did(
         try:
             fits.append(
                 fit_twfe(frame.loc[rows.to_numpy()], outcome=outcome, regressors=regressors, unit=unit, time=time,
-                         fixed_effects=("unit", "time"), cluster=cluster if vcov == "cluster" else None,
-                         vcov=vcov, weights=weights, treatment=treatment, sheet=sheet)
+                         fixed_effects=fixed_effects, **se.fit_arguments(unit), weights=weights, treatment=treatment, sheet=sheet)
             )
         except (EstimationError, NotApplicableError) as exc:
             text = f"PSM-DID ({label}) not estimated: {exc}"

@@ -30,9 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from xlcbec.core.matching import Method, att_with_counts, att_with_counts_batch, match_arrays
+from xlcbec.core.matching import (
+    Method,
+    att_with_counts,
+    att_with_counts_batch,
+    match_arrays,
+)
+from xlcbec.core.options import BootstrapOptions, ScoreModelName
 from xlcbec.core.parallel import map_blocks
-from xlcbec.core.pscore import ScoreModelName, cdf, newton_batch
+from xlcbec.core.pscore import cdf, newton_batch
 from xlcbec.errors import EstimationError
 
 # Draws solved together: bounds the (draws x rows) work arrays.
@@ -112,8 +118,8 @@ def bootstrap_att(
     common_support: bool,
     k: int = 1,
     caliper: float | None = None,
-    reps: int = 200,
-    seed: int = 20240101,
+    reps: int = BootstrapOptions.reps,
+    seed: int = BootstrapOptions.seed,
     n_jobs: int = 1,
     scheduler: Any = None,
 ) -> BootstrapATT:

@@ -128,6 +128,7 @@ class RegressionResult:
     fixed_effects: tuple[str, ...]
     vcov_type: str
     small_sample: str
+    cluster: str | None = None  # the column clustered on (None unless vcov_type is "cluster")
     dropped_collinear: tuple[str, ...] = ()
     n_singletons: int = 0
     rows: RowAccount | None = None

@@ -8,81 +8,23 @@ user can find the cell to fix.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from xlcbec.errors import InputError
-
-_SHOWN = 8
-
-
-def _row_labels(index: pd.Index) -> list[int] | None:
-    """Index labels as spreadsheet row numbers, or None when they are not integers."""
-    labels = list(index)
-    if labels and all(isinstance(r, (int, np.integer)) and not isinstance(r, bool) for r in labels):
-        return [int(r) for r in labels]
-    return None
-
-
-def located_input_error(problem: str, rows: pd.Index, *, column: str | None = None, fix: str | None = None) -> InputError:
-    """An InputError at the rows ``rows`` (index labels); non-integer labels go into the text."""
-    numbers = _row_labels(rows)
-    if numbers is not None or len(rows) == 0:
-        return InputError(problem, row=numbers, column=column, fix=fix)
-    shown = ", ".join(repr(r) for r in list(rows)[:_SHOWN])
-    if len(rows) > _SHOWN:
-        shown += f" and {len(rows) - _SHOWN} more"
-    return InputError(f"{problem} (at row label(s) {shown})", column=column, fix=fix)
-
-
-def require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
-    for column in columns:
-        if column not in data.columns:
-            found = ", ".join(str(c) for c in list(data.columns)[:20])
-            raise InputError(
-                f"the column '{column}' is not in the data (columns found: {found})",
-                column=str(column),
-                fix=f"add a column headed '{column}' or correct the name in Settings (names are case-sensitive)",
-            )
-
-
-def numeric_values(data: pd.DataFrame, column: str) -> np.ndarray:
-    """``data[column]`` as float64, NaN for blanks; text that is not a number is an InputError."""
-    series = data[column]
-    if is_bool_dtype(series.dtype) or is_numeric_dtype(series.dtype):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-    else:
-        as_object = series.astype(object)
-        blank = as_object.map(lambda v: v is None or (isinstance(v, str) and not v.strip())).to_numpy(dtype=bool)
-        as_object = as_object.where(~blank, None)
-        coerced = pd.to_numeric(as_object, errors="coerce")
-        bad = coerced.isna().to_numpy() & as_object.notna().to_numpy()
-        if bad.any():
-            raise located_input_error(
-                f"expected a number, found {as_object[bad].iloc[0]!r}",
-                data.index[bad],
-                column=column,
-                fix="enter a number or leave the cell blank",
-            )
-        values = coerced.to_numpy(dtype=float, na_value=np.nan)
-    infinite = np.isinf(values)
-    if infinite.any():
-        raise located_input_error("expected a finite number, found an infinite value", data.index[infinite], column=column,
-                                  fix="enter a finite number or leave the cell blank")
-    return values
+from xlcbec.core._numeric_input import located_error
 
 
 def check_unique_unit_time(data: pd.DataFrame, unit: str, time: str) -> None:
+    """An InputError naming the rows when a unit-period pair appears more than once."""
     duplicated = data.duplicated(subset=[unit, time], keep=False).to_numpy()
     if duplicated.any():
         first = data.loc[duplicated, [unit, time]].iloc[0]
-        raise located_input_error(
+        raise located_error(
             f"the same {unit} and {time} appear on more than one row (e.g. {first[unit]!r}, {first[time]!r})",
-            data.index[duplicated],
+            rows=data.index[duplicated],
             column=time,
             fix=f"keep one row per {unit} and {time}",
         )
@@ -149,10 +91,10 @@ def unit_constant(frame: pd.DataFrame, *, unit: str, column: str, values: np.nda
     varying: list[Hashable] = list(n_distinct.index[n_distinct.to_numpy() > 1])
     if varying:
         bad = keyed["unit"].isin(varying).to_numpy()
-        raise located_input_error(
+        raise located_error(
             f"'{column}' must be the same in every row of a unit, but it varies for {unit} {varying[0]!r}"
             + (f" and {len(varying) - 1} more" if len(varying) > 1 else ""),
-            frame.index[bad],
+            rows=frame.index[bad],
             column=column,
             fix=f"give each {unit} a single {column} (blank or 0 = never treated)",
         )

@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from xlcbec.core.options import EventWindow, SEOptions
 from xlcbec.core.panel import FIRST_TREAT
 from xlcbec.core.results import RegressionResult, estimate_row
-from xlcbec.core.twfe import SmallSample, fit_twfe
+from xlcbec.core.twfe import fit_twfe
 from xlcbec.errors import NotApplicableError
 
 
@@ -64,10 +65,20 @@ def sun_abraham(
     unit: str,
     time: str,
     first_treat: str = FIRST_TREAT,
-    reference: int = -1,
-    cluster: str | None = None,
-    small_sample: SmallSample = "stata",
+    reference: int = EventWindow.reference,
+    se: SEOptions = SEOptions(),
 ) -> SunAbrahamResult:
+    """Sun & Abraham's interaction-weighted event study with the never-treated control cohort.
+
+    One TWFE regression of ``outcome`` on cohort x relative-year cells (all but
+    ``reference``), with unit and year effects and the standard errors ``se``;
+    each relative year's effect is the observation-weighted mean of its cells,
+    with delta-method SEs that treat the weights as known (docs/methods.md
+    section 9).  Units treated in the first period are left out (no pre-period);
+    units first treated after the sample form the control cohort with the
+    never-treated.
+    """
+    cluster = se.cluster_column(unit)
     frame = data[[c for c in dict.fromkeys([unit, time, outcome, first_treat, cluster]) if c]].copy()
     frame = frame.loc[frame[outcome].notna()]
     first = frame[first_treat]
@@ -98,7 +109,7 @@ def sun_abraham(
             frame[name] = (in_cohort & (rel == r)).astype(float)
             cells.append((int(e), int(r), name))
     regression = fit_twfe(frame, outcome=outcome, regressors=[c[2] for c in cells], unit=unit, time=time,
-                          cluster=cluster, small_sample=small_sample, treatment=cells[-1][2])
+                          **se.fit_arguments(unit), treatment=cells[-1][2])
     kept = [c for c in cells if c[2] in regression.params.index]
     used = frame.loc[regression.sample_index]
     counts = {name: int(used[name].sum()) for _, _, name in kept}

@@ -21,19 +21,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from xlcbec.core._numeric_input import numeric_column
 from xlcbec.core.blas import single_blas_thread
+from xlcbec.core.options import FIXED_EFFECTS, FixedEffect, SmallSample, Vcov, check_choice
 from xlcbec.core.results import RegressionResult, RowAccount
 from xlcbec.core.within import FixedEffectsSample
 from xlcbec.errors import CollinearityWarning, EstimationError, InputError
-
-FixedEffect = Literal["unit", "time"]
-VcovType = Literal["cluster", "robust", "iid"]
-SmallSample = Literal["stata", "areg", "none"]
 
 # A regressor whose within variation is below this share of its raw variation
 # is collinear with the fixed effects or the regressors before it.
@@ -77,6 +74,7 @@ class EstimationSample:
     # When the rows of each cluster are consecutive: where each cluster's run starts
     # (cluster sums then come from one np.add.reduceat per column).
     cluster_starts: np.ndarray | None = None
+    cluster: str | None = None  # the column the cluster codes come from
 
 
 def _require_columns(data: pd.DataFrame, columns: Sequence[str], sheet: str | None) -> None:
@@ -88,25 +86,6 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str], sheet: str | No
             column=missing[0],
             fix=f"add a column named {missing[0]!r} or correct the name in Settings",
         )
-
-
-def _require_numeric(data: pd.DataFrame, column: str, sheet: str | None) -> np.ndarray:
-    values = data[column]
-    if pd.api.types.is_bool_dtype(values):
-        return values.to_numpy(dtype=float)
-    if not pd.api.types.is_numeric_dtype(values):
-        coerced = pd.to_numeric(values, errors="coerce")
-        bad = values[coerced.isna() & values.notna()]
-        if len(bad):
-            raise InputError(
-                f"expected a number, found {bad.iloc[0]!r}",
-                sheet=sheet,
-                row=bad.index[0] if isinstance(bad.index[0], (int, np.integer)) else None,
-                column=column,
-                fix="type a plain number (or leave the cell blank for missing)",
-            )
-        values = coerced
-    return values.to_numpy(dtype=float)
 
 
 def _drop_singletons(unit: np.ndarray, time: np.ndarray, keep: np.ndarray, fixed_effects: Sequence[str]) -> np.ndarray:
@@ -135,7 +114,7 @@ def prepare_sample(
     columns: Sequence[str],
     unit: str,
     time: str,
-    fixed_effects: str | Sequence[str] = ("unit", "time"),
+    fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
     cluster: str | None = None,
     weights: str | None = None,
     drop_singletons: bool = True,
@@ -149,7 +128,7 @@ def prepare_sample(
     dropped: dict[str, int] = {}
     complete = np.ones(read, dtype=bool)
     for col in dict.fromkeys(columns):
-        complete &= ~np.isnan(_require_numeric(data, col, sheet))
+        complete &= ~np.isnan(numeric_column(data, col, sheet=sheet))
     complete &= data[unit].notna().to_numpy() & data[time].notna().to_numpy()
     if cluster:
         complete &= data[cluster].notna().to_numpy()
@@ -158,7 +137,7 @@ def prepare_sample(
     keep = complete
     w_all = None
     if weights:
-        w_all = _require_numeric(data, weights, sheet)
+        w_all = numeric_column(data, weights, sheet=sheet)
         negative = keep & (w_all < 0)
         if negative.any():
             raise InputError("weights must not be negative", sheet=sheet, column=weights,
@@ -204,7 +183,7 @@ def prepare_sample(
                 nested += int(c.max()) + 1
     rows = RowAccount(read=read, used=int(keep.sum()), dropped=dropped)
     return EstimationSample(index, positions, fe, unit_codes, time_codes, cluster_codes, n_clusters, nested, fes, rows,
-                            n_singletons, _run_starts(cluster_codes))
+                            n_singletons, _run_starts(cluster_codes), cluster or None)
 
 
 def _run_starts(codes: np.ndarray | None) -> np.ndarray | None:
@@ -252,9 +231,9 @@ def fit_twfe(
     regressors: Sequence[str],
     unit: str,
     time: str,
-    fixed_effects: str | Sequence[str] = ("unit", "time"),
+    fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
     cluster: str | None = None,
-    vcov: VcovType = "cluster",
+    vcov: Vcov = "cluster",
     small_sample: SmallSample = "stata",
     weights: str | None = None,
     drop_singletons: bool = True,
@@ -276,10 +255,8 @@ def fit_twfe(
         raise InputError("a model needs at least one regressor", fix="name the treatment column")
     if vcov == "cluster" and cluster is None:
         cluster = unit
-    if vcov not in ("cluster", "robust", "iid"):
-        raise InputError(f"unknown standard-error type {vcov!r}; allowed: cluster, robust, iid", column="cluster")
-    if small_sample not in ("stata", "areg", "none"):
-        raise InputError(f"unknown small-sample rule {small_sample!r}; allowed: stata, areg, none")
+    check_choice("cluster", vcov, Vcov)
+    check_choice("small_sample", small_sample, SmallSample)
     treatment = treatment or regressors[0]
     if sample is None:
         sample = prepare_sample(
@@ -310,7 +287,7 @@ def _column_matrix(data: pd.DataFrame, columns: Sequence[str], positions: np.nda
     matrix = np.empty((positions.size, len(columns)), order="F")
     every_row = positions.size == len(data)
     for j, name in enumerate(columns):
-        values = _require_numeric(data, name, sheet)
+        values = numeric_column(data, name, sheet=sheet)
         if every_row:
             matrix[:, j] = values
         else:
@@ -408,7 +385,7 @@ def fit_transformed(
     x_raw: np.ndarray | None = None,
     raw: RawSpread | None = None,
     outcome: str,
-    vcov: VcovType = "cluster",
+    vcov: Vcov = "cluster",
     small_sample: SmallSample = "stata",
     treatment: str | None = None,
 ) -> RegressionResult:
@@ -504,6 +481,7 @@ def fit_transformed(
         fixed_effects=sample.fixed_effects,
         vcov_type=vcov,
         small_sample=small_sample,
+        cluster=sample.cluster if vcov == "cluster" else None,
         dropped_collinear=tuple(n_ for n_ in regressors if n_ not in names),
         n_singletons=sample.n_singletons,
         rows=sample.rows,

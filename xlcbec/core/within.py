@@ -137,10 +137,6 @@ class FixedEffectsSample:
         return cls(codes, levels, w, balanced, n, grid)
 
     @property
-    def sqrt_weights(self) -> np.ndarray | None:
-        return None if self.weights is None else np.sqrt(self.weights)
-
-    @property
     def absorbed_dof(self) -> int:
         """Fixed-effect parameters absorbed, counting the constant once (0 without FE)."""
         if not self.codes:

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
+from xlcbec.core.options import Language
 from xlcbec.errors import XlcbecError
 
 if TYPE_CHECKING:
@@ -49,9 +50,6 @@ MESSAGE_PREFIX: Final = "#XLCBEC: "
 UDF_MODULE: Final = "xlcbec.excel.udfs"
 ADDIN_NAME: Final = "xlcbec.xlam"
 ERROR_LOG: Final = Path(tempfile.gettempdir()) / "xlcbec-error.log"
-
-Language = Literal["en", "zh"]
-
 
 class Host(Protocol):
     """What the ribbon actions need from Excel."""
@@ -114,13 +112,7 @@ def _run_analyses(host: Host, only: tuple[str, ...] | None, label: str) -> None:
         inputs = inputs_from_source(backend)
         report = jobs.run_inputs(inputs, only=only, progress=progress)
         host.status("xlcbec: writing the result sheets ...")
-        write_report = getattr(jobs, "write_report", None)
-        if write_report is None:
-            raise XlcbecError(
-                "this version of xlcbec cannot write results into a workbook yet (xlcbec.jobs.write_report is missing); "
-                "use `xlcbec refresh BOOK` and open the results file"
-            )
-        write_report(backend, report)
+        jobs.write_report(backend, report)
         flush = getattr(backend, "flush", None)
         if callable(flush):
             flush()

@@ -357,9 +357,3 @@ def result_number(value: Any, what: str) -> float:
             fix="check the inputs for extreme values or rescale them",
         )
     return number_
-
-
-def optional_result(value: Any) -> float | None:
-    """A computed per-row value as a float, or None (a blank cell) where it is missing."""
-    number_ = float(value)
-    return number_ if math.isfinite(number_) else None

@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 
 import xlwings as xw
 
+from xlcbec.core.options import ENTROPY_SHIFT, STARS  # light: no numerical libraries
+from xlcbec.errors import InputError
 from xlcbec.excel.udf_inputs import (
     Grid,
     binary,
@@ -45,7 +47,6 @@ from xlcbec.excel.udf_inputs import (
     single,
     where,
 )
-from xlcbec.errors import InputError
 
 ExcelRange = Any
 """A range argument: rows of cells (requested with ``ndim=2``), or a single value."""
@@ -57,8 +58,6 @@ ExcelResult = Any
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 CATEGORY = "xlcbec"
-DEFAULT_SHIFT = 1e-4  # xlcbec.core.entropy.DEFAULT_SHIFT, repeated to keep the core out of the import
-DEFAULT_STARS = (0.1, 0.05, 0.01)
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 
 # Help lines of the arguments in Excel's function wizard (at most 255 characters each).
@@ -154,7 +153,7 @@ def _entropy(indicators: ExcelRange, directions: ExcelRange, shift: ExcelValue) 
     names = [f"indicator {j}" for j in range(1, width + 1)]
     columns = {name: _floats([row[j] for row in values]) for j, name in enumerate(names)}
     frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(values) + 1))
-    result = entropy_index(frame, names, signs, shift=DEFAULT_SHIFT if shift_value is None else shift_value, name="index")
+    result = entropy_index(frame, names, signs, shift=ENTROPY_SHIFT if shift_value is None else shift_value, name="index")
     present = [all(v is not None for v in row) for row in values]
     return values, present, result
 
@@ -469,7 +468,7 @@ def CBEC_STARS(p: ExcelRange, thresholds: ExcelRange = None) -> ExcelResult:
     return out[0][0] if len(out) == 1 and len(out[0]) == 1 else out
 
 
-def stars(p: float, levels: Sequence[float] = DEFAULT_STARS) -> str:
+def stars(p: float, levels: Sequence[float] = STARS) -> str:
     """One star for each level that ``p`` is strictly below (Stata esttab's convention)."""
     return "*" * sum(1 for level in levels if p < level)
 
@@ -477,7 +476,7 @@ def stars(p: float, levels: Sequence[float] = DEFAULT_STARS) -> str:
 def _star_levels(value: ExcelRange) -> tuple[float, ...]:
     """One to three distinct levels in (0, 1), loosest first; text may list them and use percent."""
     if _omitted(value):
-        return DEFAULT_STARS
+        return STARS
     fix = 'give one to three levels between 0 and 1, such as 0.1, 0.05, 0.01 (cells, or one text "0.1, 0.05, 0.01")'
     cells = [cell for row in grid(value, "thresholds") for cell in row if not is_blank(cell)]
     if len(cells) == 1 and isinstance(cells[0], str):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -435,7 +435,3 @@ def trend_chart(
         y_number_format="0.000",
         language=str(language),
     )
-
-
-def with_title(chart: ChartSpec, title: str) -> ChartSpec:
-    return replace(chart, title=title)

@@ -37,9 +37,3 @@ def parenthesised(digits: int) -> str:
     """'(0.00);(-0.00)': the minus sign inside the parentheses, as in published tables."""
     base = decimals(digits)
     return f"({base});(-{base})"
-
-
-def bracketed(digits: int) -> str:
-    """'[0.000];[-0.000]' for p-values or intervals under a number."""
-    base = decimals(digits)
-    return f"[{base}];[-{base}]"

@@ -7,9 +7,10 @@ never translated (contract v1); these labels are for cell contents only.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any
 
-Language = Literal["en", "zh"]
+from xlcbec.core.options import Language
 
 # key -> (English, Chinese)
 LABELS: dict[str, tuple[str, str]] = {
@@ -191,11 +192,6 @@ def label(key: str, language: Language | str = "en") -> str:
     return pair[1] if language == "zh" else pair[0]
 
 
-def interaction_label(group_label: str, language: Language | str = "en", treatment: str = "CBEC") -> str:
-    """'Coastal cities × CBEC' (the paper's G×CBEC rows)."""
-    return f"{group_label} × {label(treatment, language) if language == 'zh' else treatment}"
-
-
 def percent_text(level: float) -> str:
     """0.1 -> '10%', 0.001 -> '0.1%'."""
     value = round(level * 100, 6)
@@ -223,3 +219,30 @@ def robust_note(vcov: str, language: Language | str = "en") -> str:
     if language == "zh":
         return "异方差稳健标准误（HC1）。" if vcov == "robust" else "普通标准误。"
     return "Heteroskedasticity-robust (HC1) standard errors." if vcov == "robust" else "Conventional standard errors."
+
+
+def se_note(results: Sequence[Any], language: Language | str = "en") -> str:
+    """The note naming the standard errors each column actually used, read off the fitted results.
+
+    ``results`` carry ``vcov_type``, ``cluster`` and ``n_clusters`` (a
+    :class:`~xlcbec.core.results.RegressionResult`); columns that differ are
+    named by their numbers.
+    """
+    def one(result: Any, n_clusters: int | None) -> str:
+        if result.vcov_type == "cluster":
+            return cluster_note(str(result.cluster), n_clusters, language)
+        return robust_note(result.vcov_type, language)
+
+    kinds: dict[tuple[str, str | None], list[int]] = {}
+    for j, result in enumerate(results, start=1):
+        kinds.setdefault((result.vcov_type, getattr(result, "cluster", None)), []).append(j)
+    notes = []
+    for columns in kinds.values():
+        chosen = [results[j - 1] for j in columns]
+        counts = {r.n_clusters for r in chosen}
+        text = one(chosen[0], counts.pop() if len(counts) == 1 else None)
+        if len(kinds) > 1:
+            numbers = ", ".join(f"({j})" for j in columns)
+            text = (f"列 {numbers}：{text}" if language == "zh" else f"Column{'s' if len(columns) > 1 else ''} {numbers}: {text}")
+        notes.append(text)
+    return " ".join(notes)

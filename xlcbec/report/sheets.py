@@ -15,8 +15,13 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.report import charts as C
-from xlcbec.report.labels import cluster_note, label, robust_note, stars_note
-from xlcbec.report.tables import Cell, TableSpec, frame_table, number_cell, regression_table
+from xlcbec.report.labels import label, se_note, stars_note
+from xlcbec.report.tables import (
+    Cell,
+    TableSpec,
+    frame_table,
+    regression_table,
+)
 
 Block = Union[TableSpec, C.ChartSpec]
 
@@ -29,16 +34,10 @@ class View:
         self.stars: tuple[float, float, float] = tuple(settings.stars)  # type: ignore[assignment]
         self.stat: str = settings.stat_in_parentheses
         self.controls: tuple[str, ...] = tuple(settings.controls)
-        self.cluster: str = settings.cluster
-        self.unit: str = settings.unit
 
-    def se_notes(self, n_clusters: int | None) -> list[str]:
-        notes = [stars_note(self.stars, self.stat, self.language)]
-        if self.cluster in ("robust", "none"):
-            notes.append(robust_note("robust" if self.cluster == "robust" else "iid", self.language))
-        else:
-            notes.append(cluster_note(self.cluster, n_clusters, self.language))
-        return notes
+    def se_notes(self, regression: Any) -> list[str]:
+        """The star note and the standard-error note of a table built from one fitted regression."""
+        return [stars_note(self.stars, self.stat, self.language), se_note([regression], self.language)]
 
     def zh(self, english: str, chinese: str) -> str:
         return chinese if self.language == "zh" else english
@@ -47,12 +46,10 @@ class View:
 def _regression(view: View, columns: Sequence[tuple[str, Any]], *, key: str, title: str, terms: Sequence[str],
                 controls_flags: Sequence[bool] | None = None, notes: Sequence[str] = (),
                 extra_rows: Sequence[tuple[str, Sequence[Cell]]] = ()) -> TableSpec:
-    """The paper's regression layout; the star, cluster and robust notes come from the table builder."""
-    clustered = view.cluster not in ("robust", "none")
+    """The paper's regression layout; the star and standard-error notes come from the table builder."""
     return regression_table(
         columns, terms=terms, stat=view.stat, stars=view.stars, controls_row=controls_flags,  # type: ignore[arg-type]
-        language=view.language, title=title, key=key, extra_rows=extra_rows,
-        cluster_label=label(view.cluster, view.language) if clustered else None, notes=list(notes),
+        language=view.language, title=title, key=key, extra_rows=extra_rows, notes=list(notes),
     )
 
 
@@ -133,7 +130,7 @@ def event_study_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     )
     tbl = frame_table(table, key="event_study", title=label("title_event_study", view.language), language=view.language,
                       index_label="r", number_formats={"observations": "0", "pvalue": "0.0000"},
-                      notes=[note, *view.se_notes(result.regression.n_clusters), *result.notes])
+                      notes=[note, *view.se_notes(result.regression), *result.notes])
     chart = C.event_study_chart(result.table["r"].tolist(), result.table["coef"].tolist(),
                                 result.table["ci_low"].tolist(), result.table["ci_high"].tolist(),
                                 reference=result.reference, language=view.language)
@@ -159,13 +156,15 @@ def psm_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
                               title=view.zh("Score model before and after matching", "匹配前后倾向得分模型"),
                               number_formats={"nobs": "0"}))
     t = r.att / r.se if r.se else math.nan
-    boot = r.bootstrap.se if r.bootstrap is not None else math.nan
-    att = pd.DataFrame({"ATT": [r.att], "se": [r.se], "t": [t], "bootstrap_se": [boot],
+    columns: dict[str, list[Any]] = {"ATT": [r.att], "se": [r.se], "t": [t]}
+    if r.bootstrap is not None:  # bootstrap_reps = 0: no bootstrap column at all
+        columns["bootstrap_se"] = [r.bootstrap.se]
+    att = pd.DataFrame({**columns,
                         "treated_on": [m.n_treated_on], "treated_off": [m.n_treated_off],
                         "controls_on": [m.n_control_on], "controls_off": [m.n_control_off]},
                        index=[label(r.outcome, view.language)])
     blocks.append(frame_table(att, key="psm_att", title=label("title_psm_att", view.language), language=view.language,
-                              notes=[m.describe(), r.bootstrap.describe() if r.bootstrap is not None else ""],
+                              notes=[m.describe(), *([r.bootstrap.describe()] if r.bootstrap is not None else [])],
                               number_formats={c: "0" for c in ("treated_on", "treated_off", "controls_on", "controls_off")}))
     did = [(view.zh("Weighted", "加权"), r.did_weighted), (view.zh("Common support", "共同支撑"), r.did_support)]
     did = [(name, fit) for name, fit in did if fit is not None]
@@ -299,7 +298,7 @@ def sun_abraham_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     note = view.zh(f"Observation-weighted ATT = {r.att:.6f} (SE {r.att_se:.6f}).",
                    f"按观测值加权的 ATT = {r.att:.6f}（标准误 {r.att_se:.6f}）。")
     return [frame_table(table, key="sun_abraham", title=label("title_sun_abraham", view.language), language=view.language,
-                        index_label="e", notes=[note, *r.notes])]
+                        index_label="e", notes=[note, *view.se_notes(r.regression)[1:], *r.notes])]
 
 
 def comparison_chart(outcomes: Mapping[str, Any], view: View) -> C.ChartSpec | None:

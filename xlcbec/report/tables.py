@@ -21,7 +21,7 @@ import pandas as pd
 
 from xlcbec.core.results import RegressionResult
 from xlcbec.report import formats
-from xlcbec.report.labels import Language, cluster_note, label, robust_note, stars_note
+from xlcbec.report.labels import Language, label, se_note, stars_note
 
 Role = Literal["title", "header", "label", "number", "statistic", "text", "flag", "note"]
 Statistic = Literal["t", "se"]
@@ -132,7 +132,6 @@ def regression_table(
     r2_rows: Sequence[Literal["r2", "r2_within"]] = ("r2", "r2_within"),
     digits: int = 4,
     stat_digits: int | None = None,
-    cluster_label: str | None = None,
     notes: Sequence[str] = (),
 ) -> TableSpec:
     """The paper's regression table: one column per (label, result).
@@ -198,12 +197,8 @@ def regression_table(
         )
 
     table_notes = [stars_note(stars, stat, language)]
-    vcovs = {r.vcov_type for r in results}
-    if vcovs == {"cluster"} and cluster_label:
-        counts = {r.n_clusters for r in results}
-        table_notes.append(cluster_note(cluster_label, counts.pop() if len(counts) == 1 else None, language))
-    elif vcovs and vcovs <= {"robust", "iid"} and len(vcovs) == 1:
-        table_notes.append(robust_note(vcovs.pop(), language))
+    if results:
+        table_notes.append(se_note(results, language))
     for j, result in enumerate(results, start=1):
         if result.dropped_collinear:
             dropped = ", ".join(result.dropped_collinear)
