@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from xlcbec.book.contract import NO_WORDS
 from xlcbec.book.settings import Settings
 from xlcbec.core.panel import FIRST_TREAT, TREATMENT, PanelData, prepare_panel
 from xlcbec.core.results import RowAccount
@@ -199,7 +200,7 @@ def build_indices(data: pd.DataFrame, indicators: pd.DataFrame, settings: Settin
         return data, results, notes
     table = indicators
     if "include" in table.columns:
-        table = table[table["include"].map(lambda v: str(v).strip().lower() not in ("no", "n", "0", "false", "否"))]
+        table = table[table["include"].map(lambda v: str(v).strip().lower() not in NO_WORDS)]
     for name, rows in table.groupby("index", sort=False):
         name = str(name)
         columns = [str(c) for c in rows["column"]]

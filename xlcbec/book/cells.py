@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.book.package import column_letter
+from xlcbec.core.number_rule import is_blank, to_number
+from xlcbec.core.number_rule import shown as shown_value
 from xlcbec.errors import InputError
 
 _SHOWN = 8  # cells listed in one message
@@ -54,16 +56,6 @@ RECALCULATE = "open the workbook in Excel and save it, so Excel stores the compu
 
 ROW_INDEX_NAME = "row"
 COLUMN_LETTERS = "column_letters"  # frame.attrs key: header -> the sheet's column letter
-
-
-def is_blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, float):
-        return math.isnan(value)
-    return False
 
 
 def header_text(value: Any) -> str:
@@ -174,21 +166,10 @@ def _cells(frame: pd.DataFrame, column: str, rows: Sequence[int]) -> str:
     return shown + (f" and {len(rows) - _SHOWN} more" if len(rows) > _SHOWN else "")
 
 
-def shown_value(value: Any) -> str:
-    """A cell value as a message quotes it: 110000, 2016.5, 'Beijing' (never ``np.int64(110000)``)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        value = int(value)
-    return repr(value)
-
-
 def _shown(value: Any) -> str:
     if isinstance(value, (CellError, UncachedFormula)):
         return str(value)
-    if isinstance(value, (_dt.date, _dt.time)):
-        return f"the date {value.isoformat()}"
-    return repr(value)
+    return shown_value(value)
 
 
 def _marker_error(frame: pd.DataFrame, column: str, sheet: str, rows: list[int], values: list[Any]) -> InputError:
@@ -250,51 +231,35 @@ def numeric_column(frame: pd.DataFrame, column: str, sheet: str) -> pd.Series:
 
 
 def _to_float(values: pd.Series) -> tuple[np.ndarray, list[int], list[Any]]:
-    """Floats with NaN for empty cells, plus the rows and values that are not numbers."""
+    """Floats with NaN for empty cells, plus the rows and values that are not numbers.
+
+    The rule is the core's (:func:`xlcbec.core.numbers.to_number`; TRUE/FALSE
+    count as 1/0 as in Excel's arithmetic); a column holding only numbers takes
+    a vectorised path to the same result.
+    """
     raw = values.to_numpy(dtype=object)
-    empty = pd.isna(raw)
+    present = ~pd.isna(raw)
     out = np.full(len(raw), np.nan)
-    present = ~empty
-    try:
-        converted = raw[present].astype(float)
-        # 'nan'/'inf' typed as text must not become a silent NaN: those take the slow path.
-        if np.isfinite(converted).all():
-            out[present] = converted
-            return out, [], []
-    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond the float range
-        pass
+    if pd.api.types.infer_dtype(raw[present], skipna=True) in ("floating", "integer", "mixed-integer-float", "empty"):
+        try:
+            converted = raw[present].astype(float)
+            if np.isfinite(converted).all():
+                out[present] = converted
+                return out, [], []
+        except OverflowError:  # an integer beyond the float range: the slow path names it
+            pass
     bad_rows: list[int] = []
     bad_values: list[Any] = []
     rows = values.index.to_numpy()
     for i in np.flatnonzero(present):
         value = raw[i]
-        if isinstance(value, str) and not value.strip():
-            continue  # a cell of spaces looks empty to the user
-        number = _as_number(value)
+        number = to_number(value, booleans=True)
         if number is None:
             bad_rows.append(int(rows[i]))
             bad_values.append(value)
         else:
             out[i] = number
     return out, bad_rows, bad_values
-
-
-def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        try:
-            number = float(value)
-        except OverflowError:  # a Python integer beyond the float range
-            return None
-        return number if math.isfinite(number) else None
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
 
 
 # Whole numbers a double holds exactly (2**53): larger "integers" are not years or codes.

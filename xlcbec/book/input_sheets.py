@@ -23,7 +23,6 @@ from xlcbec.book.cells import (
     cell_ref,
     infer_column,
     integer_column,
-    is_blank,
     numeric_column,
     shown_value,
     text_column,
@@ -44,6 +43,7 @@ from xlcbec.book.contract import (
     YES_WORDS,
 )
 from xlcbec.book.settings import SettingRow, Settings
+from xlcbec.core.number_rule import is_blank
 from xlcbec.core.panel import EARLIEST_YEAR, LATEST_YEAR
 from xlcbec.errors import InputError, InputErrors
 

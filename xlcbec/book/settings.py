@@ -30,6 +30,7 @@ from xlcbec.book.contract import (
     SETTINGS,
     YES_WORDS,
 )
+from xlcbec.core.number_rule import NUMBER_TEXT, is_blank, is_boolean, to_number
 from xlcbec.core.options import (
     ENTROPY_POOLING,
     ENTROPY_SHIFT,
@@ -112,10 +113,6 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _is_blank(value: Any) -> bool:
-    return _text(value) == ""
-
-
 def _shown(value: Any) -> str:
     return repr(_text(value)) if not isinstance(value, (int, float)) or isinstance(value, bool) else _text(value)
 
@@ -180,25 +177,20 @@ def _cluster(key: str, value: Any) -> str:
 
 
 def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool):
-        raise _BadValue(f"'{key}' must be a number, found {_shown(value)}", f"write a number such as {SPEC_BY_KEY[key].default_text}")
-    if isinstance(value, (int, float)):
-        try:
-            number = float(value)
-        except OverflowError:  # a whole number beyond the float range: refused below as not finite
-            number = math.inf
-    else:
-        text = _text(value)
-        try:
-            number = float(text)
-        except ValueError:
-            raise _BadValue(
-                f"'{key}' must be a number, found {text!r}",
-                f"write a plain number such as {SPEC_BY_KEY[key].default_text} (no units, text or thousands separators)",
-            ) from None
-    if not math.isfinite(number):
-        raise _BadValue(f"'{key}' must be a finite number, found {_shown(value)}", f"write a number such as {SPEC_BY_KEY[key].default_text}")
-    return number
+    """A number by the core's rule (TRUE/FALSE are not numbers here); the messages say what to type."""
+    number = to_number(value)
+    if number is not None:
+        return number
+    example = SPEC_BY_KEY[key].default_text
+    text = _text(value)
+    spelled = text.lower().lstrip("+-")
+    if (isinstance(value, (int, float)) and not is_boolean(value)) or spelled in ("inf", "infinity", "nan") \
+            or NUMBER_TEXT.fullmatch(text):  # a number, but not a finite one (1e999)
+        raise _BadValue(f"'{key}' must be a finite number, found {_shown(value)}", f"write a number such as {example}")
+    if is_boolean(value):
+        raise _BadValue(f"'{key}' must be a number, found {_shown(value)}", f"write a number such as {example}")
+    raise _BadValue(f"'{key}' must be a number, found {text!r}",
+                    f"write a plain number such as {example} (no units, text or thousands separators)")
 
 
 def _integer(key: str, value: Any) -> int:
@@ -615,7 +607,7 @@ def _parse(rows: Iterable[SettingRow]) -> tuple[Settings, list[SettingsError]]:
     for row, raw_key, raw_value in rows:
         key = _normalise_key(raw_key)
         if not key:
-            if not _is_blank(raw_value):
+            if not is_blank(raw_value):
                 problems.append(
                     _error(
                         f"a value ({_shown(raw_value)}) has no key",
@@ -648,7 +640,7 @@ def _parse(rows: Iterable[SettingRow]) -> tuple[Settings, list[SettingsError]]:
             )
             continue
         seen[key] = row
-        if _is_blank(raw_value):
+        if is_blank(raw_value):
             continue
         try:
             values[key] = SPEC_BY_KEY[key].parse(key, raw_value)

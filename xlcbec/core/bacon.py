@@ -41,7 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from xlcbec.core._numeric_input import located_error, numeric_column, require_columns
+from xlcbec.core.numbers import located_error, numeric_column, require_columns
 from xlcbec.core.results import RowAccount, estimate_row
 from xlcbec.core.staggered_input import (
     check_unique_unit_time,

@@ -29,7 +29,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from xlcbec.core._numeric_input import located_error, numeric_column
+from xlcbec.core.numbers import located_error, numeric_column
 from xlcbec.core.options import MEGACITY_THRESHOLD, check_positive
 from xlcbec.errors import InputError, OptionError
 

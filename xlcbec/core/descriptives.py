@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from xlcbec.core._numeric_input import numeric_column, require_columns
+from xlcbec.core.numbers import numeric_column, require_columns
 from xlcbec.errors import InputError
 
 DESCRIPTIVE_COLUMNS: tuple[str, ...] = ("N", "mean", "sd", "min", "median", "max")

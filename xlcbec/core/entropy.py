@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import xlogy
 
-from xlcbec.core._numeric_input import numeric_matrix, require_columns
+from xlcbec.core.numbers import numeric_matrix, require_columns
 from xlcbec.core.options import (
     ENTROPY_POOLING,
     ENTROPY_SHIFT,

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from xlcbec.core._numeric_input import located_error, numeric_column, numeric_matrix, require_columns
+from xlcbec.core.numbers import located_error, numeric_column, numeric_matrix, require_columns
 from xlcbec.errors import DataQualityWarning, InputError
 
 DEFAULT_LOW_SECTORS: tuple[str, ...] = ("emp_transport", "emp_wholesale", "emp_leasing")

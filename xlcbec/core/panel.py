@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from xlcbec.core.number_rule import shown as _shown
 from xlcbec.core.options import INTERPOLATE, Interpolation, check_choice
 from xlcbec.errors import InputError
 
@@ -47,15 +48,6 @@ class PanelData:
     @property
     def treated_units(self) -> int:
         return int(self.data.loc[self.data[FIRST_TREAT].notna(), self.unit].nunique())
-
-
-def _shown(value: object) -> str:
-    """A value as a message quotes it: 330100, 2016.5, 'Hangzhou' (never ``np.int64(330100)``)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        value = int(value)
-    return repr(value)
 
 
 def _row_labels(index: pd.Index) -> list[int]:

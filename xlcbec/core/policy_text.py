@@ -36,7 +36,7 @@ from typing import Any, Literal, get_args
 
 import pandas as pd
 
-from xlcbec.core._numeric_input import located_error, require_columns
+from xlcbec.core.numbers import located_error, require_columns
 from xlcbec.core.policy_tokens import (
     DocumentTokens,
     KeywordTokenizer,

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from xlcbec.core._numeric_input import numeric_column, require_columns
+from xlcbec.core.numbers import numeric_column, require_columns
 from xlcbec.core.options import MatchingOptions, ScoreModelName, check_choice
 from xlcbec.errors import CollinearityWarning, EstimationError, InputError
 

@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from xlcbec.core._numeric_input import numeric_column, require_columns
 from xlcbec.core.balance import BalanceResult, pstest
 from xlcbec.core.kdensity import ScoreDensities, score_densities
 from xlcbec.core.matching import Matching, match_scores
+from xlcbec.core.numbers import numeric_column, require_columns
 from xlcbec.core.options import (
     FIXED_EFFECTS,
     BootstrapOptions,

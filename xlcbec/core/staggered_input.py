@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlcbec.core._numeric_input import located_error
+from xlcbec.core.numbers import located_error
 
 
 def check_unique_unit_time(data: pd.DataFrame, unit: str, time: str) -> None:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlcbec.core._numeric_input import numeric_column
 from xlcbec.core.blas import single_blas_thread
+from xlcbec.core.numbers import numeric_column
 from xlcbec.core.options import FIXED_EFFECTS, FixedEffect, SmallSample, Vcov, check_choice
 from xlcbec.core.results import RegressionResult, RowAccount
 from xlcbec.core.within import FixedEffectsSample

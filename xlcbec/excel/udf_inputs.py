@@ -15,8 +15,9 @@ position in the range is the location the user can act on.
 :func:`excel_errors` wraps each worksheet function so that any failure comes
 back as one short ``#XLCBEC: <message>`` text in the cell, never a traceback.
 
-Only the standard library is imported here: numpy, pandas and the estimation
-core load on the first call of a function, so that loading the add-in stays fast.
+Only the standard library and the core's number rule (itself standard library
+only) are imported here: numpy, pandas and the estimation core load on the
+first call of a function, so that loading the add-in stays fast.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ import datetime as _dt
 import functools
 import logging
 import math
-import re
 import warnings
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
+from xlcbec.core.number_rule import NUMBER_TEXT, shown, to_number
+from xlcbec.core.number_rule import is_blank as cell_is_blank
 from xlcbec.errors import InputError, XlcbecError
 
 ERROR_PREFIX = "#XLCBEC: "
@@ -46,8 +48,6 @@ EXCEL_ERRORS: frozenset[str] = frozenset(
 
 # Plain decimal or scientific notation.  float() also accepts "nan", "inf",
 # "1_000" and non-ASCII digits, none of which a user means as a number in a cell.
-_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_SHOWN_CHARS = 40
 
 _log = logging.getLogger(__name__)
 
@@ -89,16 +89,6 @@ def error_text(message: str) -> str:
     """The cell text for a failed call: the prefix, then the message on one line."""
     one_line = " ".join(str(message).split())
     return ERROR_PREFIX + (one_line or "the function failed")
-
-
-def shown(value: Any) -> str:
-    """A short rendering of a cell value for messages."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return f"the date {value.isoformat()}"
-    text = repr(value)
-    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
 # ---------------------------------------------------------------------------
@@ -157,17 +147,11 @@ def shape_text(rows: Grid) -> str:
 
 
 def is_blank(value: Any) -> bool:
-    """True for what stands for an empty cell: None, blank text, NaN, an empty range."""
+    """True for what stands for an empty cell (the core's rule) or a range of them."""
     value = _plain(value)
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, float):
-        return math.isnan(value)
     if isinstance(value, (list, tuple)):
         return all(is_blank(v) for v in value)
-    return False
+    return cell_is_blank(value)
 
 
 def column(value: Any, name: str, *, required: bool = True) -> list[Any]:
@@ -243,24 +227,20 @@ def number(cell: Any, at: str) -> float | None:
         return None
     if isinstance(cell, bool):
         raise InputError(f"{at}: expected a number, found {shown(cell)}", fix="enter a number instead of TRUE/FALSE")
+    # The core's rule decides; the messages below say why a cell is not a number.
+    value = to_number(cell)
+    if value is not None:
+        return None if math.isnan(value) else value
     if isinstance(cell, (int, float)):
-        value = _float(cell, at)
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            raise InputError(f"{at}: expected a finite number, found {shown(cell)}", fix="enter a finite number")
-        return value
+        if isinstance(cell, int):
+            _float(cell, at)  # an int beyond the float range: "too large"
+        raise InputError(f"{at}: expected a finite number, found {shown(cell)}", fix="enter a finite number")
     if isinstance(cell, str):
         text = cell.strip()
-        if not text:
-            return None
         if text.upper() in EXCEL_ERRORS:
             raise InputError(f"{at}: the cell holds the Excel error {text.upper()}", fix="correct the formula in that cell or clear it")
-        if _NUMBER_TEXT.fullmatch(text):
-            value = float(text)
-            if math.isinf(value):
-                raise InputError(f"{at}: the number {shown(cell)} is too large", fix="enter a smaller number (or rescale the column)")
-            return value
+        if NUMBER_TEXT.fullmatch(text):
+            raise InputError(f"{at}: the number {shown(cell)} is too large", fix="enter a smaller number (or rescale the column)")
         raise InputError(f"{at}: expected a number, found {shown(cell)}", fix="enter a plain number (no units or text), or clear the cell")
     if isinstance(cell, (_dt.datetime, _dt.date, _dt.time)):
         raise InputError(f"{at}: expected a number, found {shown(cell)}", fix="enter a number, not a date")

@@ -1,9 +1,9 @@
-"""Turning user columns into float arrays, with errors that point at the cell.
+"""Columns as float arrays, by the one number rule, with errors that point at the cell.
 
-Shared by the core modules that read numeric columns (entropy index, location
-quotient, descriptive statistics).  DataFrames given to the core are indexed by
-spreadsheet row number, so the offending ``data.index`` labels are reported as
-rows; an index that is not made of integers is named in the message instead.
+The rule itself (what a cell means as a number) is :mod:`xlcbec.core.number_rule`.
+DataFrames given to the core are indexed by spreadsheet row number, so the
+offending ``data.index`` labels are reported as rows; an index that is not
+made of integers is named in the message instead.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from xlcbec.core.number_rule import to_number
 from xlcbec.errors import InputError
 
 _SHOWN_LABELS = 8
@@ -68,10 +69,9 @@ def numeric_column(data: pd.DataFrame, column: str, *, sheet: str | None = None)
         values = series.to_numpy(dtype=float, na_value=np.nan)
     else:
         as_object = series.astype(object)
-        blank = as_object.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
-        as_object = as_object.where(~blank, None)
-        coerced = pd.to_numeric(as_object, errors="coerce")
-        bad = coerced.isna().to_numpy() & as_object.notna().to_numpy()
+        converted = [to_number(v, booleans=True) for v in as_object.to_numpy()]
+        bad = np.array([v is None for v in converted], dtype=bool)
+        coerced = pd.Series([np.nan if v is None else v for v in converted], index=series.index, dtype=float)
         if bad.any():
             labels = data.index[bad]
             raise located_error(
