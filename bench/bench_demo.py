@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
 from bench_udf_import import BUDGET_SECONDS, import_time
 from common import ROOT, goal_line, report, result_line
 

@@ -23,10 +23,10 @@ import warnings
 
 import numpy as np
 import pandas as pd
-
 from common import CONTROLS, goal_line, report, result_line, synthetic_panel
+
+from xlcbec.core.did.placebo import PlaceboDesign, placebo_refit, placebo_test
 from xlcbec.core.panel import prepare_panel
-from xlcbec.core.placebo import PlaceboDesign, placebo_refit, placebo_test
 
 
 def main() -> None:
@@ -36,7 +36,6 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     df = synthetic_panel(280, 12)
-    first = df.groupby("city")["year"].transform(lambda s: np.nan)
     cohort = df.loc[df.CBEC == 1].groupby("city")["year"].min()
     df["pilot_year"] = df["city"].map(cohort)
     data = prepare_panel(df.drop(columns="CBEC"), first_treat="pilot_year").data

@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import statsmodels.api as sm  # noqa: E402
 
-from xlcbec.core.pscore import fit_score_arrays  # noqa: E402
-from xlcbec.core.psm_bootstrap import bootstrap_att, unit_draws  # noqa: E402
+from xlcbec.core.psm.bootstrap import bootstrap_att, unit_draws  # noqa: E402
+from xlcbec.core.psm.pscore import fit_score_arrays  # noqa: E402
 
 BANDWIDTH = 0.06
 SEED = 20240101

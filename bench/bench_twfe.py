@@ -29,8 +29,8 @@ import tracemalloc
 import warnings
 
 import numpy as np
-
 from common import CONTROLS, best_time, goal_line, report, result_line, side_by_side, synthetic_panel
+
 from xlcbec.core.twfe import fit_twfe
 
 COEF_RTOL = 1e-10

@@ -1,7 +1,7 @@
 """The Excel add-in: compound-file writer, VBA project repair, the built xlcbec.xlam, its configuration.
 
 Tolerances: none; every check is an exact comparison of bytes, names or source text.
-Independent readers: olefile reads what xlcbec.excel.cfb writes; oletools' olevba
+Independent readers: olefile reads what xlcbec.addin_build.cfb writes; oletools' olevba
 reads the VBA source of the add-in; LibreOffice opens the built add-in again.
 Tests marked ``libreoffice`` build the add-in once per module (LibreOffice headless,
 a few seconds) and are skipped only where LibreOffice or python3-uno is missing.
@@ -15,11 +15,10 @@ import random
 import re
 import struct
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
-
-import warnings
 
 import olefile
 import pytest
@@ -30,10 +29,12 @@ with warnings.catch_warnings():
     from oletools.olevba import VBA_Parser, decompress_stream
 
 import xlwings
+
+from xlcbec.addin_build import build as addin_build
+from xlcbec.addin_build.cfb import CompoundFileError, write_compound_file
+from xlcbec.addin_build.vba_project import VbaProject, VbaProjectError, decompress, parse_dir, restore_class_modules
 from xlcbec.excel import addin
 from xlcbec.excel.addin import AddinError
-from xlcbec.excel.cfb import CompoundFileError, write_compound_file
-from xlcbec.excel.vba_project import VbaProject, VbaProjectError, decompress, parse_dir, restore_class_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbook" / "xlcbec.xlam"
@@ -237,10 +238,10 @@ def test_literal_container_helper_is_valid() -> None:
 
 
 def test_bas_parsing_keeps_the_code_and_drops_attributes() -> None:
-    module = addin.VbaModuleSource.parse('Attribute VB_Name = "m1"\r\nAttribute VB_Exposed = False\r\nSub A()\r\nEnd Sub\r\n')
-    assert module == addin.VbaModuleSource(name="m1", code="Sub A()\nEnd Sub\n")
+    module = addin_build.VbaModuleSource.parse('Attribute VB_Name = "m1"\r\nAttribute VB_Exposed = False\r\nSub A()\r\nEnd Sub\r\n')
+    assert module == addin_build.VbaModuleSource(name="m1", code="Sub A()\nEnd Sub\n")
     with pytest.raises(AddinError):
-        addin.VbaModuleSource.parse("Sub A()\nEnd Sub\n")
+        addin_build.VbaModuleSource.parse("Sub A()\nEnd Sub\n")
 
 
 def test_config_file_for_windows(tmp_path: Path) -> None:
@@ -285,7 +286,7 @@ def test_config_rejects_a_quote_in_the_interpreter_path(tmp_path: Path) -> None:
 def test_build_names_a_missing_libreoffice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XLCBEC_SOFFICE", str(tmp_path / "no-such-soffice"))
     with pytest.raises(AddinError, match="XLCBEC_SOFFICE"):
-        addin.build(tmp_path / "xlcbec.xlam")
+        addin_build.build(tmp_path / "xlcbec.xlam")
     assert not (tmp_path / "xlcbec.xlam").exists()
 
 
@@ -359,7 +360,7 @@ def test_committed_add_in_vba_project() -> None:
 def test_committed_add_in_carries_the_installed_xlwings_runtime() -> None:
     # The VBA calls xlwings64-<version>.dll / xlwings-<version>.applescript of the Python environment:
     # the add-in works only with the xlwings version it was built from.
-    assert addin.addin_xlwings_version(COMMITTED) == xlwings.__version__
+    assert addin_build.addin_xlwings_version(COMMITTED) == xlwings.__version__
 
 
 # ---------------------------------------------------------------- a fresh build (LibreOffice)
@@ -367,8 +368,8 @@ def test_committed_add_in_carries_the_installed_xlwings_runtime() -> None:
 
 def _libreoffice() -> tuple[str, str] | None:
     try:
-        soffice = addin.find_soffice()
-        return soffice, addin.find_uno_python(soffice)
+        soffice = addin_build.find_soffice()
+        return soffice, addin_build.find_uno_python(soffice)
     except AddinError:
         return None
 
@@ -382,14 +383,14 @@ def fresh_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert LIBREOFFICE is not None
     soffice, python = LIBREOFFICE
     out = tmp_path_factory.mktemp("addin") / "xlcbec.xlam"
-    return addin.build(out, verify=False, soffice=soffice, uno_python=python)
+    return addin_build.build(out, verify=False, soffice=soffice, uno_python=python)
 
 
 @pytest.fixture(scope="module")
-def read_back(fresh_build: Path) -> addin.LibreOfficeView:
+def read_back(fresh_build: Path) -> addin_build.LibreOfficeView:
     assert LIBREOFFICE is not None
     soffice, python = LIBREOFFICE
-    return addin.inspect_with_libreoffice(fresh_build, soffice=soffice, uno_python=python)
+    return addin_build.inspect_with_libreoffice(fresh_build, soffice=soffice, uno_python=python)
 
 
 @pytest.mark.libreoffice
@@ -418,7 +419,7 @@ def test_committed_add_in_is_up_to_date(fresh_build: Path) -> None:
 
 @pytest.mark.libreoffice
 @needs_libreoffice
-def test_libreoffice_opens_the_built_add_in(read_back: addin.LibreOfficeView) -> None:
+def test_libreoffice_opens_the_built_add_in(read_back: addin_build.LibreOfficeView) -> None:
     # A second reader of the repaired project: LibreOffice types Dictionary as a class (2)
     # only from the restored Class= line.
     assert read_back.project == "xlcbec"

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from tests.reference import bacon as ref
-from xlcbec.core.bacon import bacon_decomposition, twfe_by_demeaning
+from xlcbec.core.staggered.bacon import bacon_decomposition, twfe_by_demeaning
 from xlcbec.errors import InputError, NotApplicableError
 
 IDENTITY_TOL = 1e-9

@@ -28,9 +28,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from xlcbec.core.balance import pstest
-from xlcbec.core.matching import match_scores
-from xlcbec.core.pscore import fit_score_arrays
+from xlcbec.core.psm.balance import pstest
+from xlcbec.core.psm.matching import match_scores
+from xlcbec.core.psm.pscore import fit_score_arrays
 
 REL = 1e-8
 NAMES = ["lnpop", "lngdp", "coastal"]

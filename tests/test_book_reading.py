@@ -251,8 +251,8 @@ def rich_book(tmp_path: Path) -> Path:
         {
             "Panel": [
                 ["city", "year", "HQD", "flag", "name", "when"],
-                [330100, 2015, 0.1, True, "杭州", dt.date(2015, 3, 7)],
-                ["320100", 2015, "0.2", False, "Nanjing", None],
+                [330100, 2015, 0.1, 1, "杭州", dt.date(2015, 3, 7)],
+                ["320100", 2015, "0.2", 0, "Nanjing", None],
                 [],
                 [110000, 2016, None, 1, "=Beijing", dt.datetime(2016, 1, 6)],
             ],
@@ -274,6 +274,19 @@ def test_calamine_and_openpyxl_routes_agree(tmp_path):
                                   check_exact=True)
     assert fast.panel.loc[5, "name"] == "Beijing" and fast.panel.loc[2, "when"] == "2015-03-07"
     assert list(fast.panel.index) == [2, 3, 5]
+
+
+@pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
+def test_true_false_in_a_number_column_is_refused_not_read_as_one_and_zero(tmp_path, engine):
+    """TRUE/FALSE typed among numbers is a typing slip to show, not a 1/0 to use silently."""
+    path = raw_book(tmp_path / "flags.xlsx", {"Panel": [
+        ["city", "year", "HQD"], [330100, 2015, 0.1], [330100, 2016, True], [320100, 2015, 6589], [320100, 2016, "6_589"],
+    ]})
+    with pytest.raises(InputErrors) as caught:
+        read_inputs(path, engine=engine, collect_errors=True)
+    (error,) = caught.value.errors
+    assert (error.sheet, error.column, error.rows) == ("Panel", "HQD", (3, 5))
+    assert "C3, C5" in error.problem and "found TRUE" in error.problem and "type 1 or 0" in error.fix
 
 
 def test_reading_does_not_build_openpyxl_cells(tmp_path, monkeypatch):

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from tests.reference import cs_mpdta as ref
-from xlcbec.core.callaway_santanna import callaway_santanna
+from xlcbec.core.staggered.callaway_santanna import callaway_santanna
 from xlcbec.errors import InputError, NotApplicableError, OptionError
 
 ATT_RTOL = 1e-6

@@ -22,8 +22,8 @@ from tests.reference.demo_data import (
     TREATED_PREFECTURE_ONLY,
 )
 from xlcbec import demo_data
-from xlcbec.core.entropy import entropy_index
-from xlcbec.core.event_study import event_study
+from xlcbec.core.did.event_study import event_study
+from xlcbec.core.index.entropy import entropy_index
 from xlcbec.core.panel import interpolate_interior, prepare_panel
 from xlcbec.core.twfe import fit_twfe
 from xlcbec.demo_data import (

@@ -21,7 +21,7 @@ from tests.reference.entropy import (
     TOY_SHIFT,
     TOY_WEIGHTS,
 )
-from xlcbec.core.entropy import EntropyResult, entropy_index, plain_entropy_weights
+from xlcbec.core.index.entropy import EntropyResult, entropy_index, plain_entropy_weights
 from xlcbec.core.results import ESTIMATE_COLUMNS, RowAccount, estimates_frame
 from xlcbec.errors import InputError, OptionError
 

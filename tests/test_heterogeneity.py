@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from xlcbec.core.city_groups import build_group_dummies
-from xlcbec.core.heterogeneity import (
+from xlcbec.core.did.city_groups import build_group_dummies
+from xlcbec.core.did.heterogeneity import (
     EQUALITY_TERM,
     INTERACTION,
     SPLIT_TERM,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlcbec.core.location_quotient import (
+from xlcbec.core.index.location_quotient import (
     DEFAULT_HIGH_SECTORS,
     DEFAULT_LOW_SECTORS,
     DEFAULT_TOTAL,

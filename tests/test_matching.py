@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.reference import psm_hand as H
-from xlcbec.core.matching import (
+from xlcbec.core.psm.matching import (
     att_with_counts,
     att_with_counts_batch,
     kernel_weights,

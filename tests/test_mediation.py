@@ -26,11 +26,11 @@ import pytest
 
 from tests.reference import sobel as S
 from xlcbec.core.cluster_bootstrap import ClusterResampler
-from xlcbec.core.mediation import mediation
+from xlcbec.core.did.mediation import mediation
+from xlcbec.core.did.sobel import indirect_effect_tests
 from xlcbec.core.options import BootstrapOptions, SEOptions
 from xlcbec.core.panel import prepare_panel
 from xlcbec.core.results import ESTIMATE_COLUMNS, estimates_frame
-from xlcbec.core.sobel import indirect_effect_tests
 from xlcbec.core.twfe import fit_twfe
 from xlcbec.errors import OptionError
 

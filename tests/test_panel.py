@@ -128,9 +128,10 @@ def test_missing_columns_and_empty_panel():
 
 def test_core_does_not_import_excel_libraries():
     code = (
-        "import sys, xlcbec.core, xlcbec.core.twfe, xlcbec.core.event_study, xlcbec.core.did, xlcbec.core.panel;"
+        "import sys, xlcbec.core, xlcbec.core.twfe, xlcbec.core.did.event_study, xlcbec.core.did.baseline, xlcbec.core.panel;"
         "import pkgutil, importlib;"
-        "[importlib.import_module('xlcbec.core.' + m.name) for m in pkgutil.iter_modules(xlcbec.core.__path__)];"
+        "mods = [importlib.import_module(m.name) for m in pkgutil.walk_packages(xlcbec.core.__path__, 'xlcbec.core.')];"
+        "assert len(mods) > 30, len(mods);"
         "bad = [m for m in ('xlwings', 'openpyxl') if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlcbec.core import mediation as mediation_module
-from xlcbec.core import psm_bootstrap
-from xlcbec.core.mediation import mediation
+from xlcbec.core.did import mediation as mediation_module
+from xlcbec.core.did.mediation import mediation
 from xlcbec.core.options import BootstrapOptions
 from xlcbec.core.panel import prepare_panel
-from xlcbec.core.pscore import fit_score_arrays
-from xlcbec.core.psm_bootstrap import bootstrap_att
+from xlcbec.core.psm import bootstrap as psm_bootstrap
+from xlcbec.core.psm.bootstrap import bootstrap_att
+from xlcbec.core.psm.pscore import fit_score_arrays
 
 SPREAD = 1e-10
 

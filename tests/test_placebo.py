@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xlcbec.core.did.placebo import PlaceboDesign, placebo_refit, placebo_test
 from xlcbec.core.panel import prepare_panel
-from xlcbec.core.placebo import PlaceboDesign, placebo_refit, placebo_test
 from xlcbec.core.twfe import fit_twfe
 from xlcbec.errors import InputError
 

@@ -1,7 +1,7 @@
 """Policy-text keyword analysis (paper Tables 1-2; docs/methods.md section 8).
 
 Every count below is counted by hand from the corpus text, following the rule
-in xlcbec.core.policy_text: tokens are jieba words (Chinese) or lower-cased
+in xlcbec.core.text.policy_text: tokens are jieba words (Chinese) or lower-cased
 words (English); keywords are matched by greedy longest match on the tokens;
 the token total excludes stop words, punctuation and numbers; a matched
 keyword phrase is one token.
@@ -15,9 +15,9 @@ import warnings
 import pandas as pd
 import pytest
 
-from xlcbec.core.policy_text import analyse_policy_text, load_default_keywords
-from xlcbec.core.policy_tokens import load_stop_words
 from xlcbec.core.results import ESTIMATE_COLUMNS, estimates_frame
+from xlcbec.core.text.policy_text import analyse_policy_text, load_default_keywords
+from xlcbec.core.text.policy_tokens import load_stop_words
 from xlcbec.errors import DataQualityWarning, InputError, NotApplicableError
 
 # Tolerances: counts are integers and compared exactly; shares are ratios of

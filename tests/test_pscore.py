@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from xlcbec.core.pscore import fit_score, fit_score_arrays, newton_batch
+from xlcbec.core.psm.pscore import fit_score, fit_score_arrays, newton_batch
 from xlcbec.errors import CollinearityWarning, EstimationError, InputError
 
 COEF_ABS = 1e-8

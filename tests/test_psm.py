@@ -23,12 +23,12 @@ import pytest
 from scipy import integrate
 
 from tests.reference import mpdta as M
-from xlcbec.core.kdensity import kdensity, silverman_bandwidth, stata_percentile
-from xlcbec.core.matching import match_scores
 from xlcbec.core.options import BootstrapOptions, MatchingOptions
-from xlcbec.core.pscore import fit_score_arrays
-from xlcbec.core.psm import psm_did
-from xlcbec.core.psm_bootstrap import unit_draws
+from xlcbec.core.psm.bootstrap import unit_draws
+from xlcbec.core.psm.kdensity import kdensity, silverman_bandwidth, stata_percentile
+from xlcbec.core.psm.matching import match_scores
+from xlcbec.core.psm.pscore import fit_score_arrays
+from xlcbec.core.psm.psm_did import psm_did
 from xlcbec.core.results import ESTIMATE_COLUMNS
 from xlcbec.errors import EstimationError, InputError, OptionError
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from defusedxml import ElementTree
 
+from xlcbec.addin_build.build import VbaModuleSource
 from xlcbec.book.contract import ANALYSES
 from xlcbec.errors import InputError
 from xlcbec.excel import ribbon
-from xlcbec.excel.addin import VbaModuleSource
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOM_UI = ROOT / "workbook" / "customUI.xml"

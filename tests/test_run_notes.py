@@ -17,7 +17,6 @@ Tolerances: none (counts and texts).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl

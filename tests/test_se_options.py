@@ -24,7 +24,10 @@ import statsmodels.api as sm
 
 from xlcbec import analyses
 from xlcbec.book.settings import settings_from_mapping
-from xlcbec.core import did, event_study, heterogeneity, mediation, psm, sun_abraham
+from xlcbec.core.did import baseline as did
+from xlcbec.core.did import event_study, heterogeneity, mediation
+from xlcbec.core.psm import psm_did as psm
+from xlcbec.core.staggered import sun_abraham
 from xlcbec.core.twfe import fit_twfe
 from xlcbec.report.sheets import BUILDERS, View
 
@@ -150,3 +153,20 @@ def test_zh_notes_name_the_standard_errors():
     outcome = analyses.ANALYSIS_FUNCTIONS["baseline"](study)
     notes = [n for block in BUILDERS["baseline"](outcome, View(study.settings), study) for n in block.notes]
     assert "异方差稳健标准误（HC1）。" in notes
+
+
+def test_bootstrap_reps_zero_leaves_no_bootstrap_rows_or_columns():
+    """Settings bootstrap_reps = 0: PSM and mediation run without a bootstrap, and nothing blank stands for it."""
+    study = _study("")  # bootstrap_reps = 0
+    for analysis in ("psm", "mediation"):
+        outcome = analyses.ANALYSIS_FUNCTIONS[analysis](study)
+        terms = {row["term"] for row in outcome.estimates}
+        assert not any("boot" in term for term in terms), terms
+        for block in BUILDERS[analysis](outcome, View(study.settings), study):
+            header = " ".join(str(cell.value) for row in getattr(block, "header", ()) for cell in row)
+            assert "boot" not in header.lower() and "自助" not in header
+            assert "bootstrap" not in str(getattr(block, "title", "")).lower()
+    with_draws = analyses.prepare_study(PANEL, settings_from_mapping(
+        {"outcome": "y", "controls": "x1, x2", "mediators": "m", "bootstrap_reps": 5}))
+    table = analyses.ANALYSIS_FUNCTIONS["mediation"](with_draws).result.table
+    assert {"boot_low", "boot_high"} <= set(table.columns)

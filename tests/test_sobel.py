@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.reference import sobel as ref
-from xlcbec.core.sobel import SOBEL_METHODS, indirect_effect_tests, sobel_p, sobel_z
+from xlcbec.core.did.sobel import SOBEL_METHODS, indirect_effect_tests, sobel_p, sobel_z
 from xlcbec.errors import EstimationError, InputError
 
 # Tolerances

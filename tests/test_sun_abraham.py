@@ -7,14 +7,12 @@ Tolerances: post periods and the ATT against full-precision R did values,
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from tests.reference import sun_abraham as REF
 from xlcbec.core.panel import prepare_panel
-from xlcbec.core.sun_abraham import sun_abraham
-from xlcbec.core.twfe import fit_twfe
+from xlcbec.core.staggered.sun_abraham import sun_abraham
 from xlcbec.errors import NotApplicableError
 
 

@@ -17,8 +17,8 @@ import pytest
 
 from tests.reference import grunfeld as G
 from tests.reference import mpdta as M
-from xlcbec.core.did import baseline_did
-from xlcbec.core.event_study import event_study
+from xlcbec.core.did.baseline import baseline_did
+from xlcbec.core.did.event_study import event_study
 from xlcbec.core.options import EventWindow
 from xlcbec.core.panel import prepare_panel
 from xlcbec.core.twfe import fit_twfe

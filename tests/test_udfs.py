@@ -22,10 +22,10 @@ from tests.reference import entropy as entropy_ref
 from tests.reference import mpdta as mpdta_ref
 from tests.reference import sobel as sobel_ref
 from tests.reference import udf_cases
-from xlcbec.core.entropy import entropy_index
-from xlcbec.core.location_quotient import location_quotient
-from xlcbec.core.pscore import fit_score
-from xlcbec.core.sobel import indirect_effect_tests
+from xlcbec.core.did.sobel import indirect_effect_tests
+from xlcbec.core.index.entropy import entropy_index
+from xlcbec.core.index.location_quotient import location_quotient
+from xlcbec.core.psm.pscore import fit_score
 from xlcbec.core.solow import steady_state_capital, steady_state_output
 from xlcbec.core.twfe import fit_twfe
 from xlcbec.excel import udfs

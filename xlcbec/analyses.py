@@ -150,7 +150,7 @@ def study_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
     A column the user named must exist; a *default* the data lack is left out
     (or the analysis skipped) with a line in the Log, as before.
     """
-    from xlcbec.core.city_groups import GROUPS
+    from xlcbec.core.did.city_groups import GROUPS
 
     s = study.settings
     columns = set(study.data.columns)
@@ -192,7 +192,7 @@ def study_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
 
 def build_indices(data: pd.DataFrame, indicators: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     """Entropy indices from the Indicators sheet; their scores become Panel columns."""
-    from xlcbec.core.entropy import entropy_index
+    from xlcbec.core.index.entropy import entropy_index
 
     notes: list[str] = []
     results: dict[str, Any] = {}
@@ -227,7 +227,7 @@ def build_indices(data: pd.DataFrame, indicators: pd.DataFrame, settings: Settin
 
 def add_service_agglomeration(data: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, list[str]]:
     """``spec``, ``spec_low``, ``spec_high`` from sector employment, when the columns exist and spec does not."""
-    from xlcbec.core import location_quotient as lq
+    from xlcbec.core.index import location_quotient as lq
 
     needed = [lq.DEFAULT_TOTAL, *lq.DEFAULT_LOW_SECTORS, *lq.DEFAULT_HIGH_SECTORS]
     if "spec" in data.columns or any(c not in data.columns for c in needed):
@@ -293,7 +293,7 @@ def run_descriptives(study: Study) -> Outcome:
 
 
 def run_baseline(study: Study) -> Outcome:
-    from xlcbec.core.did import baseline_did
+    from xlcbec.core.did.baseline import baseline_did
 
     outcome = _require_outcome(study)
     result = baseline_did(study.data, outcome=outcome, controls=_present_controls(study), **study.model_options())
@@ -304,7 +304,7 @@ def run_baseline(study: Study) -> Outcome:
 
 
 def run_event_study(study: Study) -> Outcome:
-    from xlcbec.core.event_study import event_study
+    from xlcbec.core.did.event_study import event_study
 
     s = study.settings
     result = event_study(
@@ -315,7 +315,7 @@ def run_event_study(study: Study) -> Outcome:
 
 
 def run_psm(study: Study) -> Outcome:
-    from xlcbec.core.psm import psm_did
+    from xlcbec.core.psm.psm_did import psm_did
 
     s = study.settings
     covariates = s.psm_covariates if s.psm_covariates is not None else _present_controls(study)
@@ -333,7 +333,7 @@ def run_psm(study: Study) -> Outcome:
 
 
 def run_heterogeneity(study: Study) -> Outcome:
-    from xlcbec.core.heterogeneity import heterogeneity
+    from xlcbec.core.did.heterogeneity import heterogeneity
 
     s = study.settings
     if not s.heterogeneity:
@@ -346,7 +346,7 @@ def run_heterogeneity(study: Study) -> Outcome:
 
 
 def run_mediation(study: Study) -> Outcome:
-    from xlcbec.core.mediation import mediation
+    from xlcbec.core.did.mediation import mediation
 
     s = study.settings
     if not s.mediators:
@@ -364,7 +364,7 @@ def run_mediation(study: Study) -> Outcome:
 
 
 def run_policy_text(study: Study) -> Outcome:
-    from xlcbec.core.policy_text import analyse_policy_text
+    from xlcbec.core.text.policy_text import analyse_policy_text
 
     if study.policies is None or study.policies.empty:
         raise NotApplicableError("the Policies sheet has no documents")
@@ -374,7 +374,7 @@ def run_policy_text(study: Study) -> Outcome:
 
 
 def run_placebo(study: Study) -> Outcome:
-    from xlcbec.core.placebo import placebo_test
+    from xlcbec.core.did.placebo import placebo_test
 
     s = study.settings
     result = placebo_test(
@@ -385,7 +385,7 @@ def run_placebo(study: Study) -> Outcome:
 
 
 def run_bacon(study: Study) -> Outcome:
-    from xlcbec.core.bacon import bacon_decomposition
+    from xlcbec.core.staggered.bacon import bacon_decomposition
 
     result = bacon_decomposition(study.data, outcome=_require_outcome(study), treatment=TREATMENT,
                                  unit=study.unit, time=study.time)
@@ -393,7 +393,7 @@ def run_bacon(study: Study) -> Outcome:
 
 
 def run_cs(study: Study) -> Outcome:
-    from xlcbec.core.callaway_santanna import callaway_santanna
+    from xlcbec.core.staggered.callaway_santanna import callaway_santanna
 
     results: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
@@ -414,7 +414,7 @@ def run_cs(study: Study) -> Outcome:
 
 
 def run_sun_abraham(study: Study) -> Outcome:
-    from xlcbec.core.sun_abraham import sun_abraham
+    from xlcbec.core.staggered.sun_abraham import sun_abraham
 
     result = sun_abraham(study.data, outcome=_require_outcome(study), unit=study.unit, time=study.time,
                          first_treat=FIRST_TREAT, reference=study.settings.event_reference, se=study.settings.se)

@@ -243,7 +243,9 @@ def cmd_addin(args: argparse.Namespace) -> int:
     from xlcbec.excel import addin
 
     if args.action == "build":
-        print(f"Wrote {addin.build(Path(args.out) if args.out else None)}")
+        from xlcbec.addin_build.build import build
+
+        print(f"Wrote {build(Path(args.out) if args.out else None)}")
     elif args.action == "install":
         print(f"Installed {addin.install()}")
     else:

@@ -162,7 +162,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from xlcbec.core.entropy import EntropyResult
+    from xlcbec.core.index.entropy import EntropyResult
 
 DEFAULT_SEED = 20240101
 DEMO_YEARS = range(2010, 2022)
@@ -489,7 +489,7 @@ def true_baseline_effect(
 
 def hqd_entropy(demo: DemoData, *, panel: pd.DataFrame | None = None) -> EntropyResult:
     """The HQD entropy index (global pooling, default shift) of the panel after interior interpolation."""
-    from xlcbec.core.entropy import entropy_index
+    from xlcbec.core.index.entropy import entropy_index
     from xlcbec.core.panel import interpolate_interior
 
     data = (demo.panel if panel is None else panel).sort_values(["city", "year"], kind="stable")

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.book.package import column_letter
-from xlcbec.core.number_rule import is_blank, to_number
+from xlcbec.core.number_rule import is_blank, is_boolean, to_number
 from xlcbec.core.number_rule import shown as shown_value
 from xlcbec.errors import InputError
 
@@ -202,13 +202,15 @@ def _number_fix(value: Any) -> str:
             return "type the number alone, without units, % signs or thousands separators"
     if isinstance(value, (_dt.date, _dt.datetime)):
         return "the cell is formatted as a date; format it as Number (Home > Number Format) and type the value again"
+    if is_boolean(value):
+        return "type 1 or 0 instead of TRUE or FALSE"
     return "type a number, or leave the cell empty for a missing value"
 
 
 def numeric_column(frame: pd.DataFrame, column: str, sheet: str) -> pd.Series:
     """``frame[column]`` as float64 (NaN = empty cell); any other content is an InputError.
 
-    Numbers stored as text ("3.5") are accepted; TRUE/FALSE count as 1/0.
+    Numbers stored as text ("3.5") are accepted; TRUE/FALSE are not numbers (type 1/0).
     Text, dates, Excel errors and unsaved formulas name their cells.
     """
     values = frame[column]
@@ -233,9 +235,9 @@ def numeric_column(frame: pd.DataFrame, column: str, sheet: str) -> pd.Series:
 def _to_float(values: pd.Series) -> tuple[np.ndarray, list[int], list[Any]]:
     """Floats with NaN for empty cells, plus the rows and values that are not numbers.
 
-    The rule is the core's (:func:`xlcbec.core.numbers.to_number`; TRUE/FALSE
-    count as 1/0 as in Excel's arithmetic); a column holding only numbers takes
-    a vectorised path to the same result.
+    The rule is the core's (:func:`xlcbec.core.number_rule.to_number`: TRUE/FALSE
+    typed into a number column are refused, not read as 1/0); a column holding
+    only numbers takes a vectorised path to the same result.
     """
     raw = values.to_numpy(dtype=object)
     present = ~pd.isna(raw)
@@ -253,7 +255,7 @@ def _to_float(values: pd.Series) -> tuple[np.ndarray, list[int], list[Any]]:
     rows = values.index.to_numpy()
     for i in np.flatnonzero(present):
         value = raw[i]
-        number = to_number(value, booleans=True)
+        number = to_number(value)
         if number is None:
             bad_rows.append(int(rows[i]))
             bad_values.append(value)

@@ -148,7 +148,7 @@ def _entropy(indicators: ExcelRange, directions: ExcelRange, shift: ExcelValue) 
 
     import pandas as pd
 
-    from xlcbec.core.entropy import entropy_index
+    from xlcbec.core.index.entropy import entropy_index
 
     names = [f"indicator {j}" for j in range(1, width + 1)]
     columns = {name: _floats([row[j] for row in values]) for j, name in enumerate(names)}
@@ -297,7 +297,7 @@ Sobel z = ab / sqrt(b^2 se_a^2 + a^2 se_b^2); Aroian adds se_a^2 se_b^2, Goodman
     a_, se_a_, b_, se_b_ = (required_number(single(value, name), name) for name, value in given.items())
     test: Any = option_text(method, "method", default="sobel", allowed=("sobel", "aroian", "goodman"))
 
-    from xlcbec.core.sobel import sobel_p, sobel_z
+    from xlcbec.core.did.sobel import sobel_p, sobel_z
 
     z = sobel_z(a_, se_a_, b_, se_b_, method=test)
     p = sobel_p(a_, se_a_, b_, se_b_, method=test)
@@ -322,7 +322,7 @@ def CBEC_PSCORE(treat: ExcelRange, covariates: ExcelRange, model: ExcelValue = N
 
     import pandas as pd
 
-    from xlcbec.core.pscore import fit_score
+    from xlcbec.core.psm.pscore import fit_score
 
     names = [f"covariate {j}" for j in range(1, len(covariate_rows[0]) + 1)]
     columns: dict[str, Any] = {"treat": _floats(treated)}
@@ -349,7 +349,7 @@ def CBEC_LQ(sector_employment: ExcelRange, total_employment: ExcelRange) -> Exce
 
     import pandas as pd
 
-    from xlcbec.core.location_quotient import location_quotient
+    from xlcbec.core.index.location_quotient import location_quotient
 
     names = [f"sector {j}" for j in range(1, len(sectors[0]) + 1)]
     columns: dict[str, Any] = {name: _floats([row[j] for row in sectors]) for j, name in enumerate(names)}

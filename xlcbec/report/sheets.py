@@ -216,9 +216,13 @@ def mediation_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
                                   title=f"{label('title_mediation', view.language)}: {label(name, view.language)}",
                                   terms=[res.treatment, name], controls_flags=[bool(view.controls)] * 3,
                                   extra_rows=[(lab, cells + [Cell(None)]) for lab, cells in extra]))
-    blocks.append(frame_table(r.table, key="mediation_summary", language=view.language,
-                              title=view.zh("Indirect effects: Sobel, Aroian, Goodman and bootstrap",
-                                            "间接效应：Sobel、Aroian、Goodman 检验与自助法"),
+    table = r.table
+    bootstrapped = "boot_low" in table.columns
+    blocks.append(frame_table(table, key="mediation_summary", language=view.language,
+                              title=view.zh("Indirect effects: Sobel, Aroian, Goodman and bootstrap"
+                                            if bootstrapped else "Indirect effects: Sobel, Aroian and Goodman",
+                                            "间接效应：Sobel、Aroian、Goodman 检验与自助法"
+                                            if bootstrapped else "间接效应：Sobel、Aroian、Goodman 检验"),
                               notes=list(r.notes), number_formats={"nobs": "0"}))
     return blocks
 

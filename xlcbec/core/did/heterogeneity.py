@@ -1,7 +1,7 @@
 """Heterogeneity of the CBEC effect across city groups (docs/methods.md section 6, paper Tables 7-10).
 
 For every group value g (``coastal=1``, ``region=east``, ``cluster=PRD``, ...;
-indicators from :mod:`xlcbec.core.city_groups`), three things:
+indicators from :mod:`xlcbec.core.did.city_groups`), three things:
 
 1. The paper's column, on the full sample:
    ``y = b (G_g x CBEC) + g'X + mu_i + nu_t + e`` -- Estimates term ``GxCBEC``.
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from xlcbec.core.city_groups import (
+from xlcbec.core.did.city_groups import (
     CITY_CLUSTERS,
     GROUPS,
     REGIONS,

@@ -5,7 +5,7 @@ one document a row) and the ``Keywords`` sheet (``theme``, ``keyword``); both
 DataFrames are indexed by spreadsheet row.  An empty ``Keywords`` sheet means
 the built-in dictionary (:func:`load_default_keywords`).
 
-Counting rule (tokenising details in :mod:`xlcbec.core.policy_tokens`):
+Counting rule (tokenising details in :mod:`xlcbec.core.text.policy_tokens`):
 
 * Each document is tokenised (jieba for Chinese with every dictionary keyword
   as a user word; lower-cased words for English).  Keywords are counted on the
@@ -37,14 +37,14 @@ from typing import Any, Literal, get_args
 import pandas as pd
 
 from xlcbec.core.numbers import located_error, require_columns
-from xlcbec.core.policy_tokens import (
+from xlcbec.core.results import estimate_row
+from xlcbec.core.text.policy_tokens import (
     DocumentTokens,
     KeywordTokenizer,
     keyword_key,
     normalise_stop_words,
     unmatchable_keywords,
 )
-from xlcbec.core.results import estimate_row
 from xlcbec.errors import DataQualityWarning, NotApplicableError
 
 KeywordLanguage = Literal["zh", "en", "both"]

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from xlcbec.core.pscore import ScoreModel, fit_score_arrays
+from xlcbec.core.psm.pscore import ScoreModel, fit_score_arrays
 from xlcbec.errors import CollinearityWarning, EstimationError
 
 SAMPLES = ("Unmatched", "Matched")

@@ -1,6 +1,6 @@
 """Splitting policy documents into tokens and finding dictionary keywords among them.
 
-This module is the tokeniser behind :mod:`xlcbec.core.policy_text`
+This module is the tokeniser behind :mod:`xlcbec.core.text.policy_text`
 (docs/methods.md section 8).  Rules:
 
 * A text containing any CJK ideograph is Chinese and is segmented with jieba;

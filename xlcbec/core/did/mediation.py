@@ -10,7 +10,7 @@ mediator, the treatment and the controls), so that the OLS identity
 - total effect:     ``y = c CBEC + g'X + mu_i + nu_t + e``          -- term ``c``
 
 The indirect effect a*b is tested three ways (Sobel, Aroian, Goodman; normal
-p-values; :mod:`xlcbec.core.sobel`) and by a cluster bootstrap percentile
+p-values; :mod:`xlcbec.core.did.sobel`) and by a cluster bootstrap percentile
 interval: ``bootstrap_reps`` replicates resample clusters (the standard-error
 cluster when units are nested in it, else units) with replacement, a unit
 drawn twice entering as two distinct units with their own fixed effects (as
@@ -37,11 +37,11 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.core.cluster_bootstrap import ClusterResampler
+from xlcbec.core.did.sobel import SobelResult, indirect_effect_tests
 from xlcbec.core.options import FIXED_EFFECTS, BootstrapOptions, SEOptions
 from xlcbec.core.panel import TREATMENT
 from xlcbec.core.parallel import map_blocks
 from xlcbec.core.results import RegressionResult, estimate_row
-from xlcbec.core.sobel import SobelResult, indirect_effect_tests
 from xlcbec.core.twfe import COLLINEAR_TOL, EstimationSample, fit_twfe, prepare_sample
 from xlcbec.core.within import FixedEffectsSample
 from xlcbec.errors import EstimationError, OptionError
@@ -166,19 +166,25 @@ class MediationResult:
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per mediator: a, b, c', c, a*b, the three z's, the bootstrap interval, the share mediated."""
+        """One row per mediator: a, b, c', c, a*b, the three z's, the bootstrap interval, the share mediated.
+
+        The bootstrap columns are there only when the bootstrap ran (``bootstrap_reps`` > 0).
+        """
         records = []
+        bootstrapped = any(res.bootstrap is not None for res in self.mediators.values())
         for name, res in self.mediators.items():
             boot = res.bootstrap
-            records.append({
+            record = {
                 "a": res.a, "se_a": float(res.step1.std_errors[res.treatment]),
                 "b": res.b, "se_b": float(res.step2.std_errors[name]),
                 "c_prime": res.c_prime, "c": res.c, "indirect": res.indirect,
                 "sobel_z": res.tests.sobel_z, "sobel_p": res.tests.sobel_p,
                 "aroian_z": res.tests.aroian_z, "goodman_z": res.tests.goodman_z,
-                "boot_low": boot.low if boot else np.nan, "boot_high": boot.high if boot else np.nan,
-                "proportion_mediated": res.proportion_mediated, "nobs": res.nobs,
-            })
+            }
+            if bootstrapped:
+                record.update({"boot_low": boot.low if boot else np.nan, "boot_high": boot.high if boot else np.nan})
+            record.update({"proportion_mediated": res.proportion_mediated, "nobs": res.nobs})
+            records.append(record)
         return pd.DataFrame(records, index=pd.Index(list(self.mediators), name="mediator"))
 
     def to_estimates(self) -> list[dict[str, Any]]:

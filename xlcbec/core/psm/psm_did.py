@@ -4,11 +4,11 @@ The steps a Stata user runs, in one call:
 
 1. ``psmatch2 CBEC covariates, outcome(y) kernel kerneltype(epan) bwidth(h) common``
    on the unit-year rows: probit (or logit) score, matching, ATT and its SE
-   (:mod:`xlcbec.core.pscore`, :mod:`xlcbec.core.matching`);
+   (:mod:`xlcbec.core.psm.pscore`, :mod:`xlcbec.core.psm.matching`);
 2. ``bootstrap r(att), reps(R) seed(S) cluster(unit): psmatch2 ...``
-   (:mod:`xlcbec.core.psm_bootstrap`);
-3. ``pstest covariates, both`` (:mod:`xlcbec.core.balance`);
-4. the score densities of Figure 2 (:mod:`xlcbec.core.kdensity`);
+   (:mod:`xlcbec.core.psm.bootstrap`);
+3. ``pstest covariates, both`` (:mod:`xlcbec.core.psm.balance`);
+4. the score densities of Figure 2 (:mod:`xlcbec.core.psm.kdensity`);
 5. the baseline two-way fixed-effects DID re-estimated on the matched sample,
    (a) weighted by ``_weight`` (rows without a weight left out) and
    (b) unweighted on the rows with ``_support == 1`` (:func:`xlcbec.core.twfe.fit_twfe`).
@@ -32,9 +32,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from xlcbec.core.balance import BalanceResult, pstest
-from xlcbec.core.kdensity import ScoreDensities, score_densities
-from xlcbec.core.matching import Matching, match_scores
 from xlcbec.core.numbers import numeric_column, require_columns
 from xlcbec.core.options import (
     FIXED_EFFECTS,
@@ -43,12 +40,15 @@ from xlcbec.core.options import (
     MatchingOptions,
     SEOptions,
 )
-from xlcbec.core.pscore import (
+from xlcbec.core.psm.balance import BalanceResult, pstest
+from xlcbec.core.psm.bootstrap import BootstrapATT, bootstrap_att
+from xlcbec.core.psm.kdensity import ScoreDensities, score_densities
+from xlcbec.core.psm.matching import Matching, match_scores
+from xlcbec.core.psm.pscore import (
     ScoreModel,
     fit_score_arrays,
     treatment_values,
 )
-from xlcbec.core.psm_bootstrap import BootstrapATT, bootstrap_att
 from xlcbec.core.results import RegressionResult, RowAccount, estimate_row
 from xlcbec.core.twfe import fit_twfe, normalize_fixed_effects
 from xlcbec.errors import (

@@ -24,7 +24,7 @@ from typing import Final, Literal
 
 import olefile
 
-from xlcbec.excel.cfb import write_compound_file
+from xlcbec.addin_build.cfb import write_compound_file
 
 # dir stream record ids used here ([MS-OVBA] 2.3.4.2)
 _PROJECTCODEPAGE: Final = 0x0003

@@ -48,11 +48,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from xlcbec.core.cs_aggregation import SE_FLOOR, CSAggregation, aggregate
 from xlcbec.core.numbers import located_error, numeric_column, require_columns
 from xlcbec.core.options import check_choice
 from xlcbec.core.results import RowAccount, estimate_row
-from xlcbec.core.staggered_input import (
+from xlcbec.core.staggered.cs_aggregation import SE_FLOOR, CSAggregation, aggregate
+from xlcbec.core.staggered.wide_panel import (
     check_unique_unit_time,
     to_wide,
     unit_constant,

@@ -43,7 +43,7 @@ import pandas as pd
 
 from xlcbec.core.numbers import located_error, numeric_column, require_columns
 from xlcbec.core.results import RowAccount, estimate_row
-from xlcbec.core.staggered_input import (
+from xlcbec.core.staggered.wide_panel import (
     check_unique_unit_time,
     to_wide,
 )

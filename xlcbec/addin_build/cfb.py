@@ -1,7 +1,7 @@
 """Write an OLE compound file ([MS-CFB] version 3), the container of ``vbaProject.bin``.
 
 The add-in build has to change two streams of the VBA project that
-LibreOffice exports (see :mod:`xlcbec.excel.vba_project`); the new streams
+LibreOffice exports (see :mod:`xlcbec.addin_build.vba_project`); the new streams
 differ in size from the old ones, which in-place editors such as ``olefile``
 cannot handle, so the whole container is written anew.  Reading is left to
 ``olefile``; the tests read this module's output back with it.

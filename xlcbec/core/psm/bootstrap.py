@@ -11,9 +11,9 @@ observations" draws), and the count is reported with the SE.
 
 Why it is fast: a draw is a vector of frequency counts over the rows rather
 than a copied dataset.  All draws' probits are solved together by
-Newton-Raphson from the full-sample estimate (:func:`~xlcbec.core.pscore.newton_batch`),
+Newton-Raphson from the full-sample estimate (:func:`~xlcbec.core.psm.pscore.newton_batch`),
 and the Epanechnikov kernel ATT of each draw comes from prefix sums over the
-sorted controls (:func:`~xlcbec.core.matching.att_with_counts`).  Both are
+sorted controls (:func:`~xlcbec.core.psm.matching.att_with_counts`).  Both are
 tested against re-running the plain estimator on the expanded resample.
 Nearest-neighbour draws are matched on the expanded resample (copies of a
 control are separate neighbours, as in Stata).  Note that Abadie and Imbens
@@ -30,15 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from xlcbec.core.matching import (
+from xlcbec.core.options import BootstrapOptions, ScoreModelName
+from xlcbec.core.parallel import map_blocks
+from xlcbec.core.psm.matching import (
     Method,
     att_with_counts,
     att_with_counts_batch,
     match_arrays,
 )
-from xlcbec.core.options import BootstrapOptions, ScoreModelName
-from xlcbec.core.parallel import map_blocks
-from xlcbec.core.pscore import cdf, newton_batch
+from xlcbec.core.psm.pscore import cdf, newton_batch
 from xlcbec.errors import EstimationError
 
 # Draws solved together: bounds the (draws x rows) work arrays.

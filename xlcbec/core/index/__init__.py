@@ -1,0 +1,1 @@
+"""Composite indices: the entropy weight method and the service-agglomeration location quotient."""

@@ -1,0 +1,1 @@
+"""Staggered-adoption diagnostics: Goodman-Bacon, Callaway & Sant'Anna, Sun & Abraham."""

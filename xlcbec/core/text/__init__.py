@@ -1,0 +1,1 @@
+"""The policy-text keyword analysis (jieba for Chinese)."""
