@@ -185,4 +185,4 @@ def test_templates_are_up_to_date(tmp_path):
             a = [[c.value for c in row] for row in committed[name].iter_rows()]
             b = [[c.value for c in row] for row in regenerated[name].iter_rows()]
             # Exact: committed file = regenerated file (the same writer on the same defaults).
-            assert a == b, f"{lang} template sheet {name} differs: run `xlcbec template templates/cbec_template_{lang}.xlsx --lang {lang}`"
+            assert a == b, f"{lang} template sheet {name} differs: run `xlcbec template templates/cbec_template_{lang}.xlsx --lang {lang} --force`"

@@ -276,3 +276,97 @@ def test_formula_like_input_text_is_written_as_text(book, tmp_path):
                     assert cell.data_type == "s", (sheet, cell.coordinate, cell.value)
                     found.setdefault(cell.value[0], set()).add(sheet)
     assert set(found) == set(FORMULA_LIKE), found  # each of =, +, -, @ reached a result sheet as text
+
+
+# --- no command destroys a file the user has -------------------------------------------------
+
+
+def _nothing_written(folder: Path, before: set[str]) -> bool:
+    return {p.name for p in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize("arrangement", ["json_is_the_input", "json_is_the_output", "output_is_the_input_by_link",
+                                         "output_differs_only_in_case", "json_folder_missing"])
+def test_an_output_clash_is_refused_before_anything_is_read_or_written(book, tmp_path, monkeypatch, capsys, arrangement):
+    from xlcbec.book import reading
+
+    def never(*args, **kwargs):
+        raise AssertionError("the input was read although an output clashes")
+
+    monkeypatch.setattr(reading, "read_inputs", never)
+    out = tmp_path / "out.xlsx"
+    if arrangement == "json_is_the_input":
+        args, named = ["-o", str(out), "--json", str(book)], [str(book), "--json"]
+    elif arrangement == "json_is_the_output":
+        args, named = ["-o", str(out), "--json", str(out)], ["-o", "--json", "same file"]
+    elif arrangement == "output_is_the_input_by_link":
+        link = tmp_path / "link.xlsx"
+        link.symlink_to(book)
+        args, named = ["-o", str(link)], ["overwrite the input"]
+    elif arrangement == "output_differs_only_in_case":
+        args, named = ["-o", str(book.with_name(book.name.upper()))], ["is the input workbook"]
+    else:
+        args, named = ["-o", str(out), "--json", str(tmp_path / "missing" / "r.json")], ["does not exist", "--json"]
+    before, inputs = {p.name for p in tmp_path.iterdir()}, sha(book)
+    code = main(refresh(str(book), *args))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert all(word in err for word in named) and "Fix:" in err and "Traceback" not in err
+    assert sha(book) == inputs and _nothing_written(tmp_path, before)
+
+
+def test_a_batch_whose_results_would_replace_another_input_is_refused(book, tmp_path, capsys):
+    second = Path(shutil.copyfile(book, tmp_path / "inputs.results.xlsx"))  # where inputs.xlsx's results go
+    inputs = sha(second)
+    code = main(["refresh", str(book), str(second), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "is the input workbook" in err and str(second) in err
+    assert sha(second) == inputs
+
+
+@pytest.mark.parametrize("command", ["template", "demo"])
+def test_template_and_demo_never_replace_an_existing_workbook(book, capsys, command):
+    inputs = sha(book)
+    code = main([command, str(book)] + (["--quiet"] if command == "demo" else []))
+    err = capsys.readouterr().err
+    assert code == 2 and "exists" in err and "--force" in err
+    assert sha(book) == inputs
+
+
+def test_template_force_replaces_atomically(book, capsys):
+    assert main(["template", str(book), "--force"]) == 0
+    assert openpyxl.load_workbook(book, read_only=True)["Panel"].max_row == 1  # the blank template now
+    assert temporaries(book.parent) == []
+
+
+def test_a_new_file_is_never_replaced_even_when_it_appears_during_the_write(tmp_path):
+    """The no-replace write links the finished file to its name: a file created meanwhile stays."""
+    from xlcbec.book.atomic import atomic_write
+    from xlcbec.errors import InputError
+
+    target = tmp_path / "new.xlsx"
+
+    def write(handle):
+        target.write_bytes(b"the user's")  # appears after the check, before the rename
+        handle.write(b"ours")
+
+    with pytest.raises(InputError, match="exists"):
+        atomic_write(target, write, overwrite=False)
+    assert target.read_bytes() == b"the user's" and temporaries(tmp_path) == []
+
+
+def test_stale_temporaries_of_a_killed_writer_are_removed_by_the_next_write(book, tmp_path):
+    import time as clock
+
+    from xlcbec.book import atomic
+
+    out = tmp_path / "out.xlsx"
+    stale, fresh, foreign = tmp_path / ".out.xlsx.k1ll3d.tmp", tmp_path / ".out.xlsx.writing.tmp", tmp_path / ".other.xlsx.k1ll3d.tmp"
+    for leftover in (stale, fresh, foreign):
+        leftover.write_bytes(b"half a workbook")
+    old = atomic.PROCESS_START - atomic.STALE_MARGIN_SECONDS - 3600
+    os.utime(stale, (old, old))
+    os.utime(foreign, (old, old))
+    os.utime(fresh, (clock.time(), clock.time()))  # a concurrent writer's: kept
+    assert main(refresh(str(book), "-o", str(out))) == 0
+    assert not stale.exists() and fresh.exists() and foreign.exists()

@@ -64,10 +64,15 @@ def default_output(book: Path) -> Path:
 
 
 def refresh_one(book: Path, out: Path | None, only: Sequence[str] | None, json_path: Path | None,
-                in_place: bool, progress: Progress | None) -> Any:
-    """Refresh one workbook; returns the run report.  Raises InputError for bad input."""
+                in_place: bool, progress: Progress | None, *, overwrite: bool = True) -> Any:
+    """Refresh one workbook; returns the run report.  Raises InputError for bad input.
+
+    Every output path is checked against the input and the other output
+    before anything is read or written; ``overwrite=False`` refuses an
+    existing output file.
+    """
     from xlcbec import jobs
-    from xlcbec.book.atomic import atomic_write_bytes
+    from xlcbec.book.atomic import atomic_write_bytes, check_output_paths
     from xlcbec.book.package import parts_openpyxl_would_drop
     from xlcbec.book.reading import read_inputs
     from xlcbec.book.result_package import save_results
@@ -93,13 +98,21 @@ def refresh_one(book: Path, out: Path | None, only: Sequence[str] | None, json_p
                              fix="choose another -o name, or say --in-place if that is what you want")
         if target.suffix.lower() != ".xlsx":
             raise InputError(f"the output {target.name!r} must be an .xlsx file", fix="end the -o name with .xlsx")
+    outputs: dict[str, Path] = {} if in_place else {"-o" if out is not None else "the results workbook": target}
+    if json_path is not None:
+        outputs["--json"] = Path(json_path)
+    check_output_paths([book], outputs)
+    if not overwrite and target.exists():
+        raise InputError(f"'{target}' exists", fix="choose another name, or pass --force to replace it")
     _check_output_folder(target)
+    if json_path is not None:
+        _check_output_folder(Path(json_path))
     inputs = read_inputs(book)
     report = jobs.run_inputs(inputs, only=only, progress=progress)
     if progress:
         progress("writing results", len(report.analyses) + 1, len(report.analyses) + 1)
     # BOOK's parts are copied as they are and the result sheets added (no openpyxl load of BOOK).
-    save_results(book, target, lambda backend: jobs.write_report(backend, report, source=str(book)))
+    save_results(book, target, lambda backend: jobs.write_report(backend, report, source=str(book)), overwrite=overwrite)
     if json_path is not None:
         payload = json.dumps(report.to_json(), ensure_ascii=False, indent=1, allow_nan=False).encode("utf-8")
         atomic_write_bytes(Path(json_path), payload)
@@ -168,6 +181,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if len(books) > 1:
         if args.out or args.json or args.in_place:
             raise InputError("-o, --json and --in-place take a single workbook", fix="refresh the workbooks one by one")
+        from xlcbec.book.atomic import check_output_paths
+
+        check_output_paths(books, {f"the results of {b}": default_output(b) for b in books})
         workers = min(len(books), os.cpu_count() or 1, args.jobs or len(books))
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_refresh_worker, [(str(b), None, only) for b in books]))
@@ -205,10 +221,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
 
     target = Path(args.path)
+    if target.exists() and not args.force:
+        raise InputError(f"'{target}' exists", fix="choose another name, or pass --force to replace it")
     with tempfile.TemporaryDirectory(prefix="xlcbec-demo-") as folder:
         inputs = write_demo_inputs(Path(folder) / "demo_inputs.xlsx")
         progress = Progress(enabled=not args.quiet)
-        report, written = refresh_one(inputs, target, None, None, False, progress)
+        report, written = refresh_one(inputs, target, None, None, False, progress, overwrite=args.force)
     if not args.quiet:
         print("\n".join(summary_lines(report, written)))
         print("\nThe demo's indicator data are synthetic (real cities and pilot years); see the Log sheet.")
@@ -218,7 +236,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_template(args: argparse.Namespace) -> int:
     from xlcbec.book.template import write_template
 
-    path = write_template(Path(args.path), language=args.lang)
+    path = write_template(Path(args.path), language=args.lang, overwrite=args.force)
     print(f"Wrote {path}")
     return EXIT_OK
 
@@ -261,11 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="write the template filled with the demo panel and refresh every analysis")
     demo.add_argument("path", nargs="?", default="cbec_demo.xlsx")
     demo.add_argument("-q", "--quiet", action="store_true")
+    demo.add_argument("--force", action="store_true", help="replace PATH if it exists")
     demo.set_defaults(func=cmd_demo)
 
     template = sub.add_parser("template", help="write an empty template")
     template.add_argument("path")
     template.add_argument("--lang", choices=("en", "zh"), default="en")
+    template.add_argument("--force", action="store_true", help="replace PATH if it exists")
     template.set_defaults(func=cmd_template)
 
     refresh = sub.add_parser("refresh", help="run the analyses headless")

@@ -662,7 +662,7 @@ def _add_defined_names(workbook: str, names: str) -> str:
     return workbook[:anchor] + "<definedNames>" + names + "</definedNames>" + workbook[anchor:]
 
 
-def save_results(book: str | Path, target: str | Path, write: Callable[[Any], None]) -> Path:
+def save_results(book: str | Path, target: str | Path, write: Callable[[Any], None], *, overwrite: bool = True) -> Path:
     """Write BOOK plus the result sheets ``write(backend)`` produces to ``target``, atomically.
 
     The zip-level merge when BOOK allows it; otherwise BOOK is loaded into
@@ -694,7 +694,7 @@ def save_results(book: str | Path, target: str | Path, write: Callable[[Any], No
             return
         _write(book, plan, handle)
 
-    return atomic_write(target, produce)
+    return atomic_write(target, produce, overwrite=overwrite)
 
 
 __all__ = ["Unsupported", "merge_results", "plan_merge", "save_results"]

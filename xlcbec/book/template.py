@@ -63,14 +63,16 @@ def template_cities(*, unit: str = "city") -> pd.DataFrame:
 ABOUT_SHEET = "About"
 
 
-def write_template(path: str | Path, *, language: Literal["en", "zh"] = "en") -> Path:
+def write_template(path: str | Path, *, language: Literal["en", "zh"] = "en", overwrite: bool = False) -> Path:
     """The blank input workbook: every sheet with its headers, Settings with every key.
 
     The Chinese template fills in ``language = zh`` so its tables come out in
-    Chinese; every other value is blank (= default).
+    Chinese; every other value is blank (= default).  An existing ``path`` is
+    refused unless ``overwrite``.
     """
     settings = {"language": "zh"} if language == "zh" else None
-    return write_input_workbook(path, panel=template_panel(), cities=template_cities(), settings=settings, language=language)
+    return write_input_workbook(path, panel=template_panel(), cities=template_cities(), settings=settings, language=language,
+                                overwrite=overwrite)
 
 
 def write_input_workbook(
@@ -86,6 +88,7 @@ def write_input_workbook(
     title: str | None = None,
     description: str | None = None,
     notice: Sequence[str] = (),
+    overwrite: bool = True,
 ) -> Path:
     """Write an input workbook (contract v1) atomically at ``path``.
 
@@ -127,7 +130,7 @@ def write_input_workbook(
     if description:
         workbook.properties.description = description
     workbook.properties.creator = "xlcbec"
-    return atomic_write(path, workbook.save)
+    return atomic_write(path, workbook.save, overwrite=overwrite)
 
 
 def _unit(values: Mapping[str, Any]) -> str:
