@@ -199,7 +199,7 @@ def test_always_treated_units_serve_as_controls():
     extra = pd.DataFrame({"unit": "A", "t": [1, 2, 3, 4], "y": [3.0, 3.0, 5.0, 6.0], "d": 1})
     frame = pd.concat([frame, extra], ignore_index=True)
     result = bacon_decomposition(frame, outcome="y", treatment="d", unit="unit", time="t")
-    assert any("treated in every period" in w for w in result.warnings)
+    assert any("treated in every period" in w for w in result.notes)
     comparisons = result.comparisons
     # A is never a treated group (no pre-period), only a comparison: "later vs always treated".
     assert 1.0 not in set(comparisons["treated"])

@@ -192,5 +192,5 @@ def test_a_probit_that_cannot_be_estimated_is_reported_not_raised():
     result = pstest(sep, treated, support, weight)
     assert result.probit_unmatched is not None
     assert result.probit_matched is None
-    assert any("balance probit (matched) not estimated" in w for w in result.warnings)
+    assert any("balance probit (matched) not estimated" in w for w in result.notes)
     assert math.isnan(result.summary.loc["Matched", "pseudo_r2"])

@@ -173,7 +173,7 @@ def test_anticipation_shifts_the_base_period_and_drops_cohort_2004(mpdta):
     result = fit(mpdta, anticipation=1)
     assert sorted(result.group_time["group"].unique()) == [2006, 2007]
     assert result.units_dropped["already treated in the first period"] == 20
-    assert any("already treated in the first period" in w for w in result.warnings)
+    assert any("already treated in the first period" in w for w in result.notes)
     assert cell(result, 2007, 2007)["att"] == pytest.approx(hand_att(mpdta, 2007, 2007, 2005, {0}), rel=ROUTE_RTOL)
 
 
@@ -186,7 +186,7 @@ def test_units_treated_in_the_first_period_are_dropped_and_reported(mpdta, never
     result = fit(changed)
     assert result.units_dropped == {"already treated in the first period": 3}
     assert result.n_units == 497
-    assert any("dropped 3 units already treated" in w for w in result.warnings)
+    assert any("dropped 3 units already treated" in w for w in result.notes)
     same = fit(mpdta[~mpdta["countyreal"].isin(first_units)])
     assert_same_cells(result.group_time, same.group_time)
 
@@ -197,7 +197,7 @@ def test_unbalanced_units_are_dropped_and_counted(mpdta):
     result = fit(with_gap)
     assert result.units_dropped == {"not observed in every period": 1}
     assert result.rows.dropped["unit not observed in every period"] == 4
-    assert any("balanced panel" in w for w in result.warnings)
+    assert any("balanced panel" in w for w in result.notes)
     same = fit(mpdta[mpdta["countyreal"] != gap_unit])
     assert_same_cells(result.group_time, same.group_time)
     # A blank outcome counts like a missing row.
@@ -211,7 +211,7 @@ def test_adoption_after_the_last_period_counts_as_never_treated(mpdta, never):
     changed.loc[changed["first_treat"] == 0, "first_treat"] = 2010
     result = fit(changed)
     assert_same_cells(result.group_time, never.group_time)
-    assert any("after the last period" in w for w in result.warnings)
+    assert any("after the last period" in w for w in result.notes)
 
 
 def test_blank_first_treat_means_never_treated(mpdta, never):
@@ -230,7 +230,7 @@ def test_not_yet_without_never_treated_drops_late_periods(mpdta):
     assert sorted(result.group_time["group"].unique()) == [2004, 2006]
     assert result.group_time["time"].max() == 2006
     assert (result.cohorts == 2007).sum() == 131  # still a cohort (a control), not turned into never treated
-    assert any("no unit is never treated" in w for w in result.warnings)
+    assert any("no unit is never treated" in w for w in result.notes)
     assert cell(result, 2004, 2005)["att"] == pytest.approx(
         hand_att(treated_only, 2004, 2005, 2003, {2006, 2007}), rel=ROUTE_RTOL)
 

@@ -355,12 +355,12 @@ def test_number_cells_are_read_as_text_and_blank_text_warns():
     with pytest.warns(DataQualityWarning) as record:
         result = analyse_policy_text(docs, EN_KEYWORDS)
     messages = [str(w.message) for w in record]
-    assert messages == list(result.warnings)
+    assert messages == list(result.notes)
     assert messages[0] == "Sheet 'Policies', row 4: the text is blank, so these documents add no words to the counts"
     assert list(result.documents["tokens"]) == [0, 2, 0]
     assert list(result.documents["title"]) == ["a", "42", ""]
     assert set(result.themes_by_year["year"]) == {2018}
-    assert any("2019" in message for message in result.warnings)
+    assert any("2019" in message for message in result.notes)
     assert _counts(result)["data"] == (1, 1) and _counts(result)["platform"] == (1, 1)
 
 

@@ -174,7 +174,7 @@ def test_single_cross_section_runs_the_matching_only(mpdta):
     one = mpdta[mpdta["year"] == 2007]
     res = run(one, bootstrap_reps=20)
     assert res.did_weighted is None and res.did_support is None
-    assert any("single period" in w for w in res.warnings)
+    assert any("single period" in w for w in res.notes)
     assert res.matching.n_treated_on > 0 and math.isfinite(res.att)
     assert [r["analysis"] for r in res.to_estimates()] == ["psm_att"]
 

@@ -299,7 +299,7 @@ def run_baseline(study: Study) -> Outcome:
     result = baseline_did(study.data, outcome=outcome, controls=_present_controls(study), **study.model_options())
     main = result.main
     model_rows = {name: fit.rows for name, fit in result.models.items() if fit.rows is not None}
-    return Outcome("baseline", result, result.to_estimates(), result.notes + main.warnings, rows=main.rows,
+    return Outcome("baseline", result, result.to_estimates(), result.notes + main.notes, rows=main.rows,
                    model_rows=model_rows)
 
 
@@ -329,7 +329,7 @@ def run_psm(study: Study) -> Outcome:
         controls=list(_present_controls(study)), matching=s.matching, bootstrap=s.bootstrap,
         **study.model_options(),
     )
-    return Outcome("psm", result, result.to_estimates(), tuple(getattr(result, "warnings", ())))
+    return Outcome("psm", result, result.to_estimates(), result.notes)
 
 
 def run_heterogeneity(study: Study) -> Outcome:
@@ -360,7 +360,7 @@ def run_mediation(study: Study) -> Outcome:
         study.data, outcome=_require_outcome(study), mediators=list(s.mediators), controls=_present_controls(study),
         bootstrap=s.bootstrap, **study.model_options(),
     )
-    return Outcome("mediation", result, result.to_estimates(), tuple(getattr(result, "notes", ())))
+    return Outcome("mediation", result, result.to_estimates(), result.notes)
 
 
 def run_policy_text(study: Study) -> Outcome:
@@ -370,7 +370,7 @@ def run_policy_text(study: Study) -> Outcome:
         raise NotApplicableError("the Policies sheet has no documents")
     keywords = study.keywords if study.keywords is not None and not study.keywords.empty else None
     result = analyse_policy_text(study.policies, keywords)
-    return Outcome("policy_text", result, result.to_estimates(), tuple(getattr(result, "notes", ())))
+    return Outcome("policy_text", result, result.to_estimates(), result.notes)
 
 
 def run_placebo(study: Study) -> Outcome:
@@ -389,7 +389,7 @@ def run_bacon(study: Study) -> Outcome:
 
     result = bacon_decomposition(study.data, outcome=_require_outcome(study), treatment=TREATMENT,
                                  unit=study.unit, time=study.time)
-    return Outcome("bacon", result, result.to_estimates(), tuple(result.warnings))
+    return Outcome("bacon", result, result.to_estimates(), tuple(result.notes))
 
 
 def run_cs(study: Study) -> Outcome:
@@ -407,7 +407,7 @@ def run_cs(study: Study) -> Outcome:
             continue
         results[control_group] = result
         rows += result.to_estimates()
-        notes += [f"{control_group}: {w}" for w in result.warnings]
+        notes += [f"{control_group}: {w}" for w in result.notes]
     if not results:
         raise NotApplicableError("; ".join(notes))
     return Outcome("cs", results, rows, tuple(notes))

@@ -41,6 +41,7 @@ from xlcbec.book.settings import (
     DEFAULT_CONTROLS,
     SETTING_SPECS,
     SPEC_BY_KEY,
+    Settings,
     format_setting,
 )
 from xlcbec.errors import InputError
@@ -51,12 +52,12 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _DEFAULT_WORD = {"en": "Default", "zh": "默认"}
 
 
-def template_panel(*, unit: str = "city", time: str = "year") -> pd.DataFrame:
+def template_panel(*, unit: str = Settings.unit, time: str = Settings.time) -> pd.DataFrame:
     """The empty Panel of the blank template: unit, time and the default controls."""
     return pd.DataFrame(columns=[unit, time, *DEFAULT_CONTROLS])
 
 
-def template_cities(*, unit: str = "city") -> pd.DataFrame:
+def template_cities(*, unit: str = Settings.unit) -> pd.DataFrame:
     return pd.DataFrame(columns=[unit, *CITIES_ATTRIBUTES])
 
 

@@ -42,6 +42,8 @@ PLACEBO_REPS = 500
 MEGACITY_THRESHOLD = 5_000_000.0  # persons in the base year
 SEED = 20240101
 STARS = (0.1, 0.05, 0.01)  # significance levels for *, **, ***
+STAT_IN_PARENTHESES: StatInParentheses = "t"
+LANGUAGE: Language = "en"
 
 def check_choice(option: str, value: Any, allowed: Any, aliases: Mapping[str, str] | None = None) -> Any:
     """``value`` as one of the ``allowed`` Literal's strings (after ``aliases``), else an OptionError listing them."""

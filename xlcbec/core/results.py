@@ -132,7 +132,7 @@ class RegressionResult:
     dropped_collinear: tuple[str, ...] = ()
     n_singletons: int = 0
     rows: RowAccount | None = None
-    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     outcome: str = ""
     weighted: bool = False
     sample_index: pd.Index | None = None

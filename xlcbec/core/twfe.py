@@ -485,7 +485,7 @@ def fit_transformed(
         dropped_collinear=tuple(n_ for n_ in regressors if n_ not in names),
         n_singletons=sample.n_singletons,
         rows=sample.rows,
-        warnings=tuple(messages),
+        notes=tuple(messages),
         outcome=outcome,
         weighted=w is not None,
         sample_index=sample.index,

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from xlcbec.core.options import LANGUAGE, EventWindow
 from xlcbec.report.labels import Language, label
 
 ChartKind = Literal["scatter", "line", "bar"]
@@ -83,7 +84,7 @@ class ChartSpec:
     legend: bool = True
     bar_overlap: int = 0
     bar_gap_width: int = 150
-    language: str = "en"  # of the labels around the chart (its data block title)
+    language: str = LANGUAGE  # of the labels around the chart (its data block title)
 
     def __post_init__(self) -> None:
         if not self.series:
@@ -233,8 +234,8 @@ def event_study_chart(
     ci_low: Sequence[float],
     ci_high: Sequence[float],
     *,
-    reference: int = -1,
-    language: Language | str = "en",
+    reference: int = EventWindow.reference,
+    language: Language | str = LANGUAGE,
     title: str | None = None,
     key: str = "event_study",
 ) -> ChartSpec:
@@ -284,7 +285,7 @@ def psm_density_charts(
     treated_after: Sequence[float],
     control_after: Sequence[float],
     *,
-    language: Language | str = "en",
+    language: Language | str = LANGUAGE,
 ) -> tuple[ChartSpec, ChartSpec]:
     """Figure 2: kernel densities of the propensity score, treated vs control, before and after matching."""
     xs = tuple(float(v) for v in grid)
@@ -317,7 +318,7 @@ def placebo_histogram_chart(
     actual: float,
     *,
     bins: int = 30,
-    language: Language | str = "en",
+    language: Language | str = LANGUAGE,
     key: str = "placebo",
 ) -> ChartSpec:
     """Histogram of placebo coefficients with the actual estimate marked as a full-height bar.
@@ -357,7 +358,7 @@ def placebo_histogram_chart(
     )
 
 
-def index_weights_chart(weights: pd.DataFrame, *, language: Language | str = "en", key: str = "index_weights") -> ChartSpec:
+def index_weights_chart(weights: pd.DataFrame, *, language: Language | str = LANGUAGE, key: str = "index_weights") -> ChartSpec:
     """Bar chart of entropy weights by indicator, one colour (series) per dimension.
 
     ``weights`` has columns ``indicator``, ``weight`` and optionally ``dimension``.
@@ -390,7 +391,7 @@ def index_weights_chart(weights: pd.DataFrame, *, language: Language | str = "en
     )
 
 
-def dimension_weights_chart(weights: pd.DataFrame, *, language: Language | str = "en", key: str = "dimension_weights") -> ChartSpec:
+def dimension_weights_chart(weights: pd.DataFrame, *, language: Language | str = LANGUAGE, key: str = "dimension_weights") -> ChartSpec:
     """Bar chart of the summed weight of each dimension."""
     totals = weights.groupby("dimension", sort=False)["weight"].sum()
     return ChartSpec(
@@ -413,7 +414,7 @@ def trend_chart(
     never_treated_mean: Sequence[float],
     *,
     outcome_label: str = "HQD",
-    language: Language | str = "en",
+    language: Language | str = LANGUAGE,
     key: str = "trend",
 ) -> ChartSpec:
     """Mean outcome by year for pilot cities and never-treated cities (lines with markers)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from xlcbec.core.options import Language
+from xlcbec.core.options import LANGUAGE, Language
 
 # key -> (English, Chinese)
 LABELS: dict[str, tuple[str, str]] = {
@@ -184,7 +184,7 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def label(key: str, language: Language | str = "en") -> str:
+def label(key: str, language: Language | str = LANGUAGE) -> str:
     """The label for ``key`` in ``language``; unknown keys are returned as they are."""
     pair = LABELS.get(key)
     if pair is None:
@@ -198,7 +198,7 @@ def percent_text(level: float) -> str:
     return f"{value:g}%"
 
 
-def stars_note(stars: tuple[float, float, float], stat: str, language: Language | str = "en") -> str:
+def stars_note(stars: tuple[float, float, float], stat: str, language: Language | str = LANGUAGE) -> str:
     """The table note stating the star thresholds and what is in parentheses."""
     one, two, three = (percent_text(level) for level in stars)
     if language == "zh":
@@ -208,20 +208,20 @@ def stars_note(stars: tuple[float, float, float], stat: str, language: Language 
     return f"Note: ***, ** and * indicate significance at the {three}, {two} and {one} levels; {inside} in parentheses."
 
 
-def cluster_note(cluster: str, n_clusters: int | None, language: Language | str = "en") -> str:
+def cluster_note(cluster: str, n_clusters: int | None, language: Language | str = LANGUAGE) -> str:
     count = f" ({n_clusters})" if n_clusters else ""
     if language == "zh":
         return f"标准误聚类到{label(cluster, 'zh')}层面{count}。"
     return f"Standard errors clustered by {cluster}{count}."
 
 
-def robust_note(vcov: str, language: Language | str = "en") -> str:
+def robust_note(vcov: str, language: Language | str = LANGUAGE) -> str:
     if language == "zh":
         return "异方差稳健标准误（HC1）。" if vcov == "robust" else "普通标准误。"
     return "Heteroskedasticity-robust (HC1) standard errors." if vcov == "robust" else "Conventional standard errors."
 
 
-def se_note(results: Sequence[Any], language: Language | str = "en") -> str:
+def se_note(results: Sequence[Any], language: Language | str = LANGUAGE) -> str:
     """The note naming the standard errors each column actually used, read off the fitted results.
 
     ``results`` carry ``vcov_type``, ``cluster`` and ``n_clusters`` (a

@@ -109,7 +109,7 @@ def baseline_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     notes += list(result.notes)
     main = result.main
     # Collinear controls dropped, rows dropped (missing values, singletons): said under the table too.
-    notes += [w for w in main.warnings if w not in notes]
+    notes += [w for w in main.notes if w not in notes]
     if main.rows is not None and main.rows.dropped:
         notes.append(main.rows.describe())
     return [_regression(view, columns, key="baseline", title=label("title_baseline", view.language),
@@ -272,7 +272,7 @@ def bacon_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     note = view.zh(f"TWFE coefficient without controls = {r.twfe_coefficient:.6f}; weights sum to {r.comparisons['weight'].sum():.6f}.",
                    f"无控制变量 TWFE 系数 = {r.twfe_coefficient:.6f}；权重之和 = {r.comparisons['weight'].sum():.6f}。")
     return [frame_table(r.by_type, key="bacon", title=label("title_bacon", view.language), language=view.language,
-                        notes=[note, *r.warnings]),
+                        notes=[note, *r.notes]),
             frame_table(r.comparisons, key="bacon_comparisons", index=False, language=view.language,
                         title=view.zh("Every 2x2 comparison", "全部 2x2 比较"))]
 

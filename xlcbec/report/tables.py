@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from xlcbec.core.options import LANGUAGE, STAT_IN_PARENTHESES
 from xlcbec.core.results import RegressionResult
 from xlcbec.report import formats
 from xlcbec.report.labels import Language, label, se_note, stars_note
@@ -121,11 +122,11 @@ def regression_table(
     *,
     terms: Sequence[str] | None = None,
     term_labels: Mapping[str, str] | None = None,
-    stat: Statistic = "t",
+    stat: Statistic = STAT_IN_PARENTHESES,
     stars: tuple[float, float, float] = (0.1, 0.05, 0.01),
     fe_rows: Sequence[tuple[str, Sequence[bool]]] | None = None,
     controls_row: Sequence[bool] | None = None,
-    language: Language | str = "en",
+    language: Language | str = LANGUAGE,
     title: str = "",
     key: str = "regression",
     extra_rows: Sequence[tuple[str, Sequence[Cell]]] = (),
@@ -227,7 +228,7 @@ def frame_table(
     index: bool = True,
     index_label: str | None = None,
     column_labels: Mapping[str, str] | None = None,
-    language: Language | str = "en",
+    language: Language | str = LANGUAGE,
     notes: Sequence[str] = (),
     default_digits: int = 4,
 ) -> TableSpec:

@@ -37,7 +37,7 @@ class BaselineResult:
     def to_estimates(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for name, result in self.models.items():
-            note = "; ".join(result.warnings)
+            note = "; ".join(result.notes)
             rows += result.to_estimates("baseline", name, note=note)
         return rows
 

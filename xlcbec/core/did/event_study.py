@@ -147,4 +147,4 @@ def event_study(
     pre_terms = [term_name(r) for r in periods if r < 0 and term_name(r) in regression.params.index]
     pretrend = regression.wald_test(pre_terms)
     return EventStudyResult(table, regression, pretrend, (lo, hi), reference, bin_endpoints,
-                            tuple(notes) + regression.warnings)
+                            tuple(notes) + regression.notes)

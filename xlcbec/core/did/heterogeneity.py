@@ -111,11 +111,11 @@ class GroupEstimate:
         return float(self.interaction.params[INTERACTION])
 
     def to_estimates(self) -> list[dict[str, Any]]:
-        note = "; ".join((*self.notes, *self.interaction.warnings))
+        note = "; ".join((*self.notes, *self.interaction.notes))
         rows = self.interaction.to_estimates("heterogeneity", self.name, terms=[INTERACTION], note=note)
         if self.split is not None:
             for row in self.split.to_estimates("heterogeneity", self.name, terms=[self.treatment],
-                                               note="; ".join(("baseline on the group's rows only", *self.split.warnings))):
+                                               note="; ".join(("baseline on the group's rows only", *self.split.notes))):
                 rows.append({**row, "term": SPLIT_TERM})
         if self.equality is not None:
             eq = self.equality

@@ -131,7 +131,7 @@ class MediatorResult:
             ("c", self.total, self.treatment, "total effect (same rows)"),
         )
         for term, result, coef, note in steps:
-            for row in result.to_estimates("mediation", model, terms=[coef], note="; ".join((note, *result.warnings))):
+            for row in result.to_estimates("mediation", model, terms=[coef], note="; ".join((note, *result.notes))):
                 rows.append({**row, "term": term})
         rows += self.tests.to_estimates(model, nobs=self.nobs, level=self.level)
         boot = self.bootstrap

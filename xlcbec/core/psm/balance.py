@@ -67,7 +67,7 @@ class BalanceResult:
     summary: pd.DataFrame
     probit_unmatched: ScoreModel | None
     probit_matched: ScoreModel | None
-    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return "\n\n".join(
@@ -211,4 +211,4 @@ def pstest(
             }
         )
     summary = pd.DataFrame(summary_rows).set_index("sample")
-    return BalanceResult(table=table, summary=summary, probit_unmatched=probit_u, probit_matched=probit_m, warnings=tuple(notes))
+    return BalanceResult(table=table, summary=summary, probit_unmatched=probit_u, probit_matched=probit_m, notes=tuple(notes))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -87,7 +87,7 @@ class PSMResult:
     did_weighted: RegressionResult | None
     did_support: RegressionResult | None
     rows: RowAccount
-    warnings: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @property
     def att(self) -> float:
@@ -156,7 +156,7 @@ class PSMResult:
             if fit is not None:
                 lines.append(f"PSM-DID ({label}): {self.treatment} = {fit.params[self.treatment]:.6f} "
                              f"(SE {fit.std_errors[self.treatment]:.6f}, N = {fit.nobs})")
-        lines += list(self.warnings)
+        lines += list(self.notes)
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -228,7 +228,7 @@ def psm_did(
 
 
 def _with_warnings(result: PSMResult, notes: list[str]) -> PSMResult:
-    return replace(result, warnings=tuple(notes))
+    return replace(result, notes=tuple(notes))
 
 
 def _run(
@@ -276,7 +276,7 @@ def _run(
     )
     cov_frame = pd.DataFrame(x[:, [covariates.index(c) for c in used]], index=index, columns=used)
     balance = pstest(cov_frame, treated, matching.support, matching.weight)
-    notes.extend(balance.warnings)
+    notes.extend(balance.notes)
     densities = score_densities(score.scores, treated, matching.weight, points=density_points)
 
     boot = None

@@ -35,7 +35,7 @@ coefficient is the theorem, which the tests check.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -76,7 +76,7 @@ class BaconResult:
     outcome: str
     treatment: str
     rows: RowAccount
-    warnings: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @property
     def decomposition_sum(self) -> float:
@@ -105,7 +105,7 @@ class BaconResult:
             self.by_type.to_string(float_format=lambda v: f"{v:.6f}"),
             f"TWFE coefficient {self.twfe_coefficient:.10f} = sum of weight x estimate {self.decomposition_sum:.10f}",
         ]
-        lines.extend(f"Note: {w}" for w in self.warnings)
+        lines.extend(f"Note: {w}" for w in self.notes)
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -256,7 +256,7 @@ def bacon_decomposition(data: pd.DataFrame, *, outcome: str, treatment: str, uni
         outcome=outcome,
         treatment=treatment,
         rows=rows,
-        warnings=tuple(warnings),
+        notes=tuple(warnings),
     )
 
 

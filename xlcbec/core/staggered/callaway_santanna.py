@@ -106,7 +106,7 @@ class CSResult:
     outcome: str
     rows: RowAccount
     units_dropped: Mapping[str, int] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def n_units(self) -> int:
@@ -163,7 +163,7 @@ class CSResult:
             lines.append(f"{name:>8}: ATT = {agg.overall_att:.6f} (SE {agg.overall_se:.6f})")
         if self.pretrend is not None:
             lines.append(f"pre-trend Wald chi2({self.pretrend.df}) = {self.pretrend.statistic:.4f}, p = {self.pretrend.pvalue:.5f}")
-        lines.extend(f"Note: {w}" for w in self.warnings)
+        lines.extend(f"Note: {w}" for w in self.notes)
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -199,7 +199,7 @@ class _Design:
     cohorts_estimated: np.ndarray
     rows: RowAccount
     units_dropped: dict[str, int]
-    warnings: list[str]
+    notes: list[str]
 
 
 def _prepare(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_treat: str,
@@ -337,7 +337,7 @@ def _prepare(data: pd.DataFrame, *, outcome: str, unit: str, time: str, first_tr
         cohorts_estimated=estimated,
         rows=RowAccount(read=read, used=used, dropped=dropped_rows),
         units_dropped=dropped_units,
-        warnings=notes,
+        notes=notes,
     )
 
 
@@ -359,7 +359,7 @@ def callaway_santanna(
                       control_group=control_group, anticipation=anticipation)
     times, y, cohort = design.times, design.outcome, design.cohort
     n = len(design.units)
-    warnings = list(design.warnings)
+    warnings = list(design.notes)
     universal = base_period == "universal"
 
     records: list[dict[str, Any]] = []
@@ -454,7 +454,7 @@ def callaway_santanna(
         outcome=outcome,
         rows=design.rows,
         units_dropped=design.units_dropped,
-        warnings=tuple(warnings),
+        notes=tuple(warnings),
     )
 
 

@@ -139,4 +139,4 @@ def sun_abraham(
     att = float(att_w @ coefs)
     att_se = float(np.sqrt(att_w @ cov @ att_w))
     cell_table.insert(2, "term", [f"e{int(r)}" for r in cell_table["r"]])
-    return SunAbrahamResult(table, cell_table, att, att_se, regression, tuple(notes) + regression.warnings)
+    return SunAbrahamResult(table, cell_table, att, att_se, regression, tuple(notes) + regression.notes)

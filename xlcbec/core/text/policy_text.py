@@ -87,7 +87,7 @@ class PolicyTextResult:
     documents: pd.DataFrame
     word_counts: pd.Series
     dictionary: str
-    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def total_tokens(self) -> int:
@@ -237,7 +237,7 @@ def analyse_policy_text(
         documents=document_table,
         word_counts=word_counts,
         dictionary=source,
-        warnings=tuple(messages),
+        notes=tuple(messages),
     )
 
 
