@@ -30,6 +30,7 @@ from xlcbec.core.psm import psm_did as psm
 from xlcbec.core.staggered import sun_abraham
 from xlcbec.core.twfe import fit_twfe
 from xlcbec.report.sheets import BUILDERS, View
+from xlcbec.study import Study, prepare_study
 
 SE_REL = 1e-9
 ANALYSES = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "sun_abraham")
@@ -63,10 +64,10 @@ def _panel() -> pd.DataFrame:
 PANEL = _panel()
 
 
-def _study(cluster: str) -> analyses.Study:
+def _study(cluster: str) -> Study:
     values = {"outcome": "y", "controls": "x1, x2", "mediators": "m", "heterogeneity": "coastal",
               "bootstrap_reps": 0, "cluster": cluster}
-    return analyses.prepare_study(PANEL, settings_from_mapping(values))
+    return prepare_study(PANEL, settings_from_mapping(values))
 
 
 class Recorder:
@@ -148,7 +149,7 @@ def test_robust_and_none_differ_from_the_default():
 
 
 def test_zh_notes_name_the_standard_errors():
-    study = analyses.prepare_study(PANEL, settings_from_mapping(
+    study = prepare_study(PANEL, settings_from_mapping(
         {"outcome": "y", "controls": "x1, x2", "cluster": "robust", "language": "zh"}))
     outcome = analyses.ANALYSIS_FUNCTIONS["baseline"](study)
     notes = [n for block in BUILDERS["baseline"](outcome, View(study.settings), study) for n in block.notes]
@@ -166,7 +167,7 @@ def test_bootstrap_reps_zero_leaves_no_bootstrap_rows_or_columns():
             header = " ".join(str(cell.value) for row in getattr(block, "header", ()) for cell in row)
             assert "boot" not in header.lower() and "自助" not in header
             assert "bootstrap" not in str(getattr(block, "title", "")).lower()
-    with_draws = analyses.prepare_study(PANEL, settings_from_mapping(
+    with_draws = prepare_study(PANEL, settings_from_mapping(
         {"outcome": "y", "controls": "x1, x2", "mediators": "m", "bootstrap_reps": 5}))
     table = analyses.ANALYSIS_FUNCTIONS["mediation"](with_draws).result.table
     assert {"boot_low", "boot_high"} <= set(table.columns)

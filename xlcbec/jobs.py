@@ -17,26 +17,12 @@ from typing import Any
 import pandas as pd
 
 from xlcbec import __version__
-from xlcbec.analyses import (
-    ANALYSIS_FUNCTIONS,
-    Outcome,
-    Study,
-    StudyRun,
-    prepare_study,
-    study_problems,
-    treatment_problems,
-)
+from xlcbec.analyses import ANALYSIS_FUNCTIONS, Outcome, StudyRun
 from xlcbec.book.contract import ANALYSES
 from xlcbec.book.settings import Settings, locate_option
 from xlcbec.core.results import estimates_frame
-from xlcbec.errors import (
-    EstimationError,
-    InputError,
-    InputErrors,
-    NotApplicableError,
-    XlcbecError,
-    XlcbecWarning,
-)
+from xlcbec.errors import EstimationError, InputError, InputErrors, NotApplicableError, XlcbecError, XlcbecWarning
+from xlcbec.study import Study, prepare_study, study_problems, treatment_problems
 
 # Analyses whose failure to estimate is the user's problem to fix (exit 2);
 # for the others an estimation problem skips that analysis with a Log line.
