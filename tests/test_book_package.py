@@ -12,11 +12,12 @@ import openpyxl
 import pytest
 
 from tests.book_files import input_book, patch_zip, sheet_part
-from xlcbec.book import package
-from xlcbec.book.atomic import parts_openpyxl_would_drop
+from xlcbec.book import package, sheet_scan
 from xlcbec.book.openpyxl_backend import OpenpyxlBackend
-from xlcbec.book.package import open_package, scan_sheet
+from xlcbec.book.openpyxl_losses import parts_openpyxl_would_drop
+from xlcbec.book.package import open_package
 from xlcbec.book.reading import read_inputs
+from xlcbec.book.sheet_scan import scan_sheet
 from xlcbec.errors import InputError
 from xlcbec.report.charts import trend_chart
 
@@ -170,7 +171,7 @@ def test_scan_finds_errors_uncached_formulas_and_merges(tmp_path):
 
 
 def test_scan_handles_prefixed_xml_and_rows_split_across_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(package, "CHUNK", 64)
+    monkeypatch.setattr(sheet_scan, "CHUNK", 64)
     rows = "".join(f'<x:row r="{r}"><x:c r="A{r}"><x:v>{r}</x:v></x:c><x:c r="B{r}"><x:f>A{r}*2</x:f></x:c></x:row>' for r in range(1, 40))
     xml = f'<?xml version="1.0"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>{rows}</x:sheetData></x:worksheet>'
     path = tmp_path / "p.zip"

@@ -42,10 +42,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from xlcbec import jobs
+from xlcbec.book.cell_refs import column_letter
 from xlcbec.book.cells import UNCACHED, CellError, frame_from_values
-from xlcbec.book.package import _extent, column_letter, too_sparse  # _extent: the measure itself is tested
 from xlcbec.book.reading import inputs_from_source, read_inputs
 from xlcbec.book.settings import SETTING_KEYS, Settings, parse_settings
+from xlcbec.book.sheet_scan import _extent, too_sparse  # _extent: the measure itself is tested
 from xlcbec.errors import EstimationError, InputError, InputErrors, XlcbecError
 from xlcbec.excel import udf_inputs
 

@@ -73,7 +73,7 @@ def refresh_one(book: Path, out: Path | None, only: Sequence[str] | None, json_p
     """
     from xlcbec import jobs
     from xlcbec.book.atomic import atomic_write_bytes, check_output_paths
-    from xlcbec.book.package import parts_openpyxl_would_drop
+    from xlcbec.book.openpyxl_losses import parts_openpyxl_would_drop
     from xlcbec.book.reading import read_inputs
     from xlcbec.book.result_package import save_results
 

@@ -16,9 +16,6 @@ a minute, so that a concurrent writer's file is never taken).
 
 :func:`check_output_paths` checks every path a command will write against
 every file it reads and against each other, before anything is read or written.
-
-``--in-place`` refreshes also need to know what openpyxl would lose:
-:func:`parts_openpyxl_would_drop` (re-exported from :mod:`xlcbec.book.package`).
 """
 
 from __future__ import annotations
@@ -33,10 +30,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from xlcbec.book.package import parts_openpyxl_would_drop
 from xlcbec.errors import InputError
 
-__all__ = ["atomic_write", "atomic_write_bytes", "check_output_paths", "parts_openpyxl_would_drop"]
+__all__ = ["atomic_write", "atomic_write_bytes", "check_output_paths"]
 
 NEW_FILE_MODE = 0o644
 

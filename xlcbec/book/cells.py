@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlcbec.book.package import column_letter
+from xlcbec.book.cell_refs import column_letter
 from xlcbec.core.number_rule import is_blank, is_boolean, to_number
 from xlcbec.core.number_rule import shown as shown_value
 from xlcbec.errors import InputError

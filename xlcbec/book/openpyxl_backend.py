@@ -25,8 +25,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xlcbec.book.atomic import atomic_write
 from xlcbec.book.backend import Anchor, Placement, check_result_sheet, needs_text_guard, result_sheet_position
+from xlcbec.book.cell_refs import column_letter
 from xlcbec.book.openpyxl_charts import build_chart
-from xlcbec.book.package import Package, column_letter, open_package
+from xlcbec.book.package import Package, open_package
 from xlcbec.errors import InputError
 from xlcbec.report.charts import ChartSpec, data_block
 from xlcbec.report.labels import label

@@ -15,7 +15,7 @@ from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.chart.legend import Legend, LegendEntry
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlcbec.book.package import column_letter
+from xlcbec.book.cell_refs import column_letter
 from xlcbec.report.charts import ChartSeries, ChartSpec, SeriesColumns
 
 

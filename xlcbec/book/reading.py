@@ -5,7 +5,7 @@ bomb), then values through python-calamine, which reads a million-row Panel
 without building a Python object per cell.  calamine returns the values Excel
 stored (cached formula results); what it cannot tell apart from an empty cell
 (an Excel error value, a formula saved without its result) comes from one
-stream over the sheet's XML (:func:`~xlcbec.book.package.scan_sheet`) and is put
+stream over the sheet's XML (:func:`~xlcbec.book.sheet_scan.scan_sheet`) and is put
 back into the grid as :class:`~xlcbec.book.cells.CellError` /
 :data:`~xlcbec.book.cells.UNCACHED` markers.  openpyxl (read-only,
 ``data_only=True``) is the second route, used when calamine is unavailable or
@@ -24,21 +24,13 @@ from typing import Any, Literal, Protocol
 import pandas as pd
 
 from xlcbec.book import input_sheets
+from xlcbec.book.cell_refs import cell_name, column_letter
 from xlcbec.book.cells import RECALCULATE, UNCACHED, CellError, frame_from_values, numeric_column
 from xlcbec.book.contract import CITIES, INDICATORS, KEYWORDS, PANEL, POLICIES, REQUIRED_SHEETS, SETTINGS
 from xlcbec.book.input_sheets import MergedPanel, merge_cities
-from xlcbec.book.package import (
-    BEYOND,
-    Package,
-    SheetExtent,
-    SheetScan,
-    cell_name,
-    column_letter,
-    open_package,
-    scan_sheet,
-    too_sparse,
-)
+from xlcbec.book.package import Package, open_package
 from xlcbec.book.settings import Settings, parse_settings_keeping_valid
+from xlcbec.book.sheet_scan import BEYOND, SheetExtent, SheetScan, scan_sheet, too_sparse
 from xlcbec.errors import InputError, InputErrors
 
 Engine = Literal["auto", "calamine", "openpyxl"]

@@ -22,6 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlcbec.book.atomic import atomic_write
+from xlcbec.book.cell_refs import column_letter
 from xlcbec.book.contract import (
     CITIES,
     CITIES_ATTRIBUTES,
@@ -36,7 +37,6 @@ from xlcbec.book.contract import (
     SETTINGS_COLUMNS,
 )
 from xlcbec.book.openpyxl_backend import write_value
-from xlcbec.book.package import column_letter
 from xlcbec.book.settings import (
     DEFAULT_CONTROLS,
     SETTING_SPECS,
