@@ -70,10 +70,10 @@ def test_single_value_has_blank_sd():
 
 def test_non_numeric_column_is_named(panel):
     with pytest.raises(InputError) as info:
-        describe(panel, ["lnpop", "city"], sheet="Panel")
+        describe(panel, ["lnpop", "city"])
     message = str(info.value)
     assert info.value.column == "city" and "'city'" in message and "numeric" in message
-    assert info.value.rows[:2] == (2, 3) and "rows 2, 3" in message and "'c0'" in message
+    assert info.value.rows[:2] == (2, 3) and "rows 2, 3" in message.lower() and "'c0'" in message
     assert "Fix:" in message and "leave 'city' out" in message
 
 

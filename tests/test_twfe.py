@@ -219,9 +219,9 @@ def test_non_numeric_cell_is_named(mpdta):
     df = mpdta.copy().astype({"lpop": object})
     df.loc[5, "lpop"] = "n/a"
     with pytest.raises(InputError) as err:
-        fit_twfe(df, outcome="lemp", regressors=["post", "lpop"], unit="countyreal", time="year", sheet="Panel")
+        fit_twfe(df, outcome="lemp", regressors=["post", "lpop"], unit="countyreal", time="year")
     text = str(err.value)
-    assert "row 5" in text and "'lpop'" in text and "Panel" in text and "Fix:" in text
+    assert "row 5" in text.lower() and "'lpop'" in text and "Fix:" in text
     assert "Traceback" not in text
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from xlcbec.core.panel import FIRST_TREAT, TREATMENT
 from xlcbec.core.results import RowAccount
 from xlcbec.errors import NotApplicableError
-from xlcbec.study import PANEL_SHEET, Study, missing_columns_error, outcome_error
+from xlcbec.study import Study, missing_columns_error, outcome_error
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,7 +69,7 @@ def descriptive_columns(study: Study) -> list[str]:
 def run_descriptives(study: Study) -> Outcome:
     from xlcbec.core.descriptives import describe
 
-    table = describe(study.data, descriptive_columns(study), sheet=PANEL_SHEET)
+    table = describe(study.data, descriptive_columns(study))
     return Outcome("descriptives", table, [])
 
 

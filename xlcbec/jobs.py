@@ -22,7 +22,7 @@ from xlcbec.book.contract import ANALYSES
 from xlcbec.book.settings import Settings, locate_option
 from xlcbec.core.results import estimates_frame
 from xlcbec.errors import EstimationError, InputError, InputErrors, NotApplicableError, XlcbecError, XlcbecWarning
-from xlcbec.study import Study, prepare_study, study_problems, treatment_problems
+from xlcbec.study import Study, locate_in_panel, prepare_study, study_problems, treatment_problems
 
 # Analyses whose failure to estimate is the user's problem to fix (exit 2);
 # for the others an estimation problem skips that analysis with a Log line.
@@ -97,8 +97,8 @@ def prepare_inputs(inputs: Any, analyses: Sequence[str]) -> Study:
             keywords=inputs.keywords, notes=tuple(inputs.notes) + tuple(merged.notes),
         )
     except InputError as error:
-        raise merged.locate(locate_option(error, settings)) from None
-    study = replace(study, locate=lambda error: merged.locate(locate_option(error, settings)))
+        raise merged.locate(locate_option(locate_in_panel(error), settings)) from None
+    study = replace(study, locate=lambda error: merged.locate(locate_option(locate_in_panel(error), settings)))
     found = study_problems(study, analyses)
     if found:
         raise _raised(found)

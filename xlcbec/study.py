@@ -19,7 +19,7 @@ import pandas as pd
 from xlcbec.book.contract import NO_WORDS
 from xlcbec.book.settings import Settings
 from xlcbec.core.panel import PanelData, prepare_panel
-from xlcbec.errors import InputError, XlcbecWarning
+from xlcbec.errors import InputError, OptionError, XlcbecWarning
 
 PANEL_SHEET = "Panel"
 SETTINGS_SHEET = "Settings"
@@ -57,7 +57,19 @@ class Study:
     def model_options(self) -> dict[str, Any]:
         """What every TWFE-based analysis shares: unit, time, fixed effects and the standard errors."""
         return {"unit": self.unit, "time": self.time, "fixed_effects": self.settings.fixed_effects,
-                "se": self.settings.se, "sheet": PANEL_SHEET}
+                "se": self.settings.se}
+
+
+def locate_in_panel(error: InputError) -> InputError:
+    """A data error from the core (which knows no sheets) placed on the Panel sheet, whose rows it names.
+
+    The core sees the Panel merged with Cities; :meth:`MergedPanel.locate` then
+    moves an error about a Cities column to that sheet.  Option errors are the
+    Settings sheet's (:func:`xlcbec.book.settings.locate_option`).
+    """
+    if error.sheet is not None or isinstance(error, OptionError):
+        return error
+    return InputError(error.problem, sheet=PANEL_SHEET, row=error.rows or None, column=error.column, fix=error.fix)
 
 
 def setting_error(settings: Settings, key: str, problem: str, *, fix: str) -> InputError:
@@ -184,7 +196,6 @@ def build_indices(data: pd.DataFrame, indicators: pd.DataFrame | None, settings:
         result = entropy_index(
             data, columns, dict(zip(columns, rows["direction"].astype(str).str.strip())), dimensions=dimensions,
             shift=settings.entropy_shift, pooling=settings.entropy_pooling, time=settings.time, name=name,
-            sheet=PANEL_SHEET,
         )
         if name in data.columns:
             notes.append(f"index {name!r} computed from the Indicators sheet replaces the Panel column of that name")
@@ -204,7 +215,7 @@ def add_service_agglomeration(data: pd.DataFrame, settings: Settings) -> tuple[p
         warnings.simplefilter("always", XlcbecWarning)
         quotients = lq.service_agglomeration(
             data, time=settings.time, total=lq.DEFAULT_TOTAL, low_sectors=lq.DEFAULT_LOW_SECTORS,
-            high_sectors=lq.DEFAULT_HIGH_SECTORS, sheet=PANEL_SHEET,
+            high_sectors=lq.DEFAULT_HIGH_SECTORS,
         )
     notes = ["spec, spec_low and spec_high computed from sector employment (paper eq. 12)"]
     notes += [str(w.message) for w in caught]
@@ -223,7 +234,7 @@ def prepare_study(
     """Validate the (Cities-merged) panel, derive the treatment, build indices."""
     prepared = prepare_panel(
         panel, unit=settings.unit, time=settings.time, first_treat=settings.first_treat,
-        treatment=settings.treatment, interpolate=settings.interpolate, sheet=PANEL_SHEET,
+        treatment=settings.treatment, interpolate=settings.interpolate,
     )
     data, indices, index_notes = build_indices(prepared.data, indicators, settings)
     data, spec_notes = add_service_agglomeration(data, settings)

@@ -24,7 +24,6 @@ def describe(
     columns: Sequence[str],
     *,
     labels: Mapping[str, str] | None = None,
-    sheet: str | None = None,
 ) -> pd.DataFrame:
     """One row per variable with :data:`DESCRIPTIVE_COLUMNS`, in the order of ``columns``.
 
@@ -37,7 +36,7 @@ def describe(
     if len(set(columns)) != len(columns):
         twice = next(c for c in columns if columns.count(c) > 1)
         raise InputError("the variable is listed twice", column=str(twice), fix="list each variable once")
-    require_columns(data, columns, sheet=sheet, role="variable")
+    require_columns(data, columns, role="variable")
     labels = dict(labels or {})
     shown = [labels.get(c, c) for c in columns]
     if len(set(shown)) != len(shown):
@@ -48,11 +47,10 @@ def describe(
     rows = {}
     for column in columns:
         try:
-            values = numeric_column(data, column, sheet=sheet)
+            values = numeric_column(data, column)
         except InputError as error:
             raise InputError(
                 f"descriptive statistics need a numeric column; {error.problem}",
-                sheet=error.sheet,
                 row=error.rows or None,
                 column=error.column,
                 fix=f"{error.fix}; or leave '{column}' out of the descriptive statistics",

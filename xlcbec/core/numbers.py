@@ -23,7 +23,6 @@ _SHOWN_LABELS = 8
 def located_error(
     problem: str,
     *,
-    sheet: str | None = None,
     rows: Sequence[Hashable] = (),
     column: str | None = None,
     fix: str | None = None,
@@ -36,27 +35,27 @@ def located_error(
     labels = list(rows)
     numbers = [int(r) for r in labels if isinstance(r, (int, np.integer)) and not isinstance(r, bool)]
     if len(numbers) == len(labels):
-        return InputError(problem, sheet=sheet, row=numbers or None, column=column, fix=fix)
+        return InputError(problem, row=numbers or None, column=column, fix=fix)
     shown = ", ".join(repr(r) for r in labels[:_SHOWN_LABELS])
     if len(labels) > _SHOWN_LABELS:
         shown += f" and {len(labels) - _SHOWN_LABELS} more"
-    return InputError(f"{problem} (at row label(s) {shown})", sheet=sheet, column=column, fix=fix)
+    return InputError(f"{problem} (at row label(s) {shown})", column=column, fix=fix)
 
 
-def require_columns(data: pd.DataFrame, columns: Sequence[str], *, sheet: str | None = None, role: str = "column") -> None:
+def require_columns(data: pd.DataFrame, columns: Sequence[str], *, role: str = "column") -> None:
     """Raise an InputError naming the first of ``columns`` that ``data`` lacks."""
     for column in columns:
         if column not in data.columns:
             available = ", ".join(str(c) for c in list(data.columns)[:20])
             raise InputError(
                 f"the {role} '{column}' is not in the data (columns found: {available})",
-                sheet=sheet,
+                
                 column=str(column),
                 fix=f"add a column headed '{column}' or correct the name (names are case-sensitive)",
             )
 
 
-def numeric_column(data: pd.DataFrame, column: str, *, sheet: str | None = None) -> np.ndarray:
+def numeric_column(data: pd.DataFrame, column: str) -> np.ndarray:
     """``data[column]`` as float64 with NaN for blanks; text or infinite cells are an InputError.
 
     Text that reads as a number ("3.5") is accepted, as Excel users often store
@@ -76,7 +75,7 @@ def numeric_column(data: pd.DataFrame, column: str, *, sheet: str | None = None)
             labels = data.index[bad]
             raise located_error(
                 f"expected a number, found {as_object[bad].iloc[0]!r}",
-                sheet=sheet,
+                
                 rows=list(labels),
                 column=str(column),
                 fix="enter a number (no units or text) or leave the cell blank if the value is missing",
@@ -86,7 +85,7 @@ def numeric_column(data: pd.DataFrame, column: str, *, sheet: str | None = None)
     if infinite.any():
         raise located_error(
             "expected a finite number, found an infinite value",
-            sheet=sheet,
+            
             rows=list(data.index[infinite]),
             column=str(column),
             fix="replace the value by a finite number or leave the cell blank",
@@ -94,10 +93,10 @@ def numeric_column(data: pd.DataFrame, column: str, *, sheet: str | None = None)
     return values
 
 
-def numeric_matrix(data: pd.DataFrame, columns: Sequence[str], *, sheet: str | None = None) -> np.ndarray:
+def numeric_matrix(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """The ``columns`` of ``data`` as an (n, len(columns)) float64 array (see :func:`numeric_column`)."""
-    require_columns(data, columns, sheet=sheet)
+    require_columns(data, columns)
     out = np.empty((len(data), len(columns)), dtype=float)
     for j, column in enumerate(columns):
-        out[:, j] = numeric_column(data, column, sheet=sheet)
+        out[:, j] = numeric_column(data, column)
     return out

@@ -54,7 +54,7 @@ def _row_labels(index: pd.Index) -> list[int]:
     return [int(i) for i in index if isinstance(i, (int, np.integer))]
 
 
-def _as_periods(values: pd.Series, *, sheet: str | None, column: str, what: str) -> pd.Series:
+def _as_periods(values: pd.Series, *, column: str, what: str) -> pd.Series:
     """Whole-number periods; text such as '2015年' or 2015.5 is an error naming the cell."""
     # float64 even for nullable integer columns (Int64): NaN marks the blanks.
     numeric = pd.to_numeric(values, errors="coerce").astype("float64")
@@ -63,7 +63,7 @@ def _as_periods(values: pd.Series, *, sheet: str | None, column: str, what: str)
         first = values[bad_text].iloc[0]
         raise InputError(
             f"expected {what} as a whole number, found {_shown(first)}",
-            sheet=sheet,
+            
             row=_row_labels(values.index[bad_text][:1]) or None,
             column=column,
             fix="type the year as a plain number such as 2015 (no text, units or characters like 年)",
@@ -72,7 +72,7 @@ def _as_periods(values: pd.Series, *, sheet: str | None, column: str, what: str)
     if fractional.any():
         raise InputError(
             f"expected {what} as a whole number, found {_shown(numeric[fractional].iloc[0])}",
-            sheet=sheet,
+            
             row=_row_labels(values.index[fractional][:1]) or None,
             column=column,
             fix="use whole years such as 2015",
@@ -80,12 +80,12 @@ def _as_periods(values: pd.Series, *, sheet: str | None, column: str, what: str)
     return numeric
 
 
-def _check_plausible_years(values: pd.Series, *, sheet: str | None, column: str) -> None:
+def _check_plausible_years(values: pd.Series, *, column: str) -> None:
     implausible = values.notna() & (values != 0) & ((values < EARLIEST_YEAR) | (values > LATEST_YEAR))
     if implausible.any():
         raise InputError(
             f"{values[implausible].iloc[0]:g} is not a plausible year (expected {EARLIEST_YEAR}-{LATEST_YEAR})",
-            sheet=sheet,
+            
             row=_row_labels(values.index[implausible][:1]) or None,
             column=column,
             fix="type the first year of the pilot (e.g. 2016), or leave it blank for a city that was never a pilot",
@@ -102,7 +102,6 @@ def prepare_panel(
     treatment_name: str = TREATMENT,
     interpolate: Interpolation = INTERPOLATE,
     interpolate_columns: Sequence[str] | None = None,
-    sheet: str | None = "Panel",
 ) -> PanelData:
     """Validate the panel and derive the treatment.
 
@@ -113,20 +112,20 @@ def prepare_panel(
         if column not in frame.columns:
             raise InputError(
                 f"the {'unit' if column == unit else 'time'} column {column!r} is missing",
-                sheet=sheet,
+                
                 column=column,
                 fix=f"add a column headed {column!r} or set Settings '{'unit' if column == unit else 'time'}' to the right header",
             )
     if frame.empty:
-        raise InputError("the panel has no data rows", sheet=sheet, fix="paste one row per city and year below the header")
+        raise InputError("the panel has no data rows", fix="paste one row per city and year below the header")
     data = frame.copy()
     blank_unit = data[unit].isna() | (data[unit].astype(str).str.strip() == "")
     if blank_unit.any():
-        raise InputError("the unit is blank", sheet=sheet, row=_row_labels(data.index[blank_unit][:8]) or None,
+        raise InputError("the unit is blank", row=_row_labels(data.index[blank_unit][:8]) or None,
                          column=unit, fix="fill in the city for every row, or delete empty rows")
-    periods = _as_periods(data[time], sheet=sheet, column=time, what="the period")
+    periods = _as_periods(data[time], column=time, what="the period")
     if periods.isna().any():
-        raise InputError("the year is blank", sheet=sheet, row=_row_labels(data.index[periods.isna()][:8]) or None,
+        raise InputError("the year is blank", row=_row_labels(data.index[periods.isna()][:8]) or None,
                          column=time, fix="fill in the year for every row")
     data[time] = periods.astype(np.int64)
     duplicated = data.duplicated([unit, time], keep=False)
@@ -136,7 +135,7 @@ def prepare_panel(
         raise InputError(
             f"{unit} {_shown(first[unit])} appears more than once for {time} {int(first[time])}"
             + (f" ({int(duplicated.sum())} duplicated rows in all)" if duplicated.sum() > 2 else ""),
-            sheet=sheet,
+            
             row=rows or None,
             fix="keep one row per city and year (delete or merge the duplicates)",
         )
@@ -144,17 +143,17 @@ def prepare_panel(
     all_periods = tuple(int(p) for p in np.sort(data[time].unique()))
     notes: list[str] = []
     if treatment:
-        data, first_year = _from_treatment_column(data, unit=unit, time=time, column=treatment, sheet=sheet)
+        data, first_year = _from_treatment_column(data, unit=unit, time=time, column=treatment)
         data[treatment_name] = data[treatment].astype(float)
     else:
         if not first_treat or first_treat not in data.columns:
             raise InputError(
                 f"the first-treatment-year column {first_treat!r} is missing",
-                sheet=sheet,
+                
                 column=first_treat,
                 fix="add the pilot year of each city (Panel or Cities sheet), or name a 0/1 treatment column in Settings 'treatment'",
             )
-        first_year = _first_treat_years(data, unit=unit, column=first_treat, sheet=sheet)
+        first_year = _first_treat_years(data, unit=unit, column=first_treat)
         data[treatment_name] = (data[time] >= first_year.fillna(np.inf)).astype(float)
         late = data.loc[first_year > all_periods[-1], unit].nunique()
         early = data.loc[first_year <= all_periods[0], unit].nunique()
@@ -170,14 +169,14 @@ def prepare_panel(
     if not treated.any():
         raise InputError(
             "no row is treated, so the policy effect cannot be estimated",
-            sheet=sheet,
+            
             column=treatment or first_treat,
             fix="fill in the pilot years of the pilot cities (within the years of the panel)",
         )
     if treated.all():
         raise InputError(
             "every row is treated, so there is no comparison group",
-            sheet=sheet,
+            
             column=treatment or first_treat,
             fix="include cities that were not (yet) pilots",
         )
@@ -197,9 +196,9 @@ def prepare_panel(
                      notes=tuple(notes), interpolated=interpolated)
 
 
-def _first_treat_years(data: pd.DataFrame, *, unit: str, column: str, sheet: str | None) -> pd.Series:
-    years = _as_periods(data[column], sheet=sheet, column=column, what="the pilot year")
-    _check_plausible_years(years, sheet=sheet, column=column)
+def _first_treat_years(data: pd.DataFrame, *, unit: str, column: str) -> pd.Series:
+    years = _as_periods(data[column], column=column, what="the pilot year")
+    _check_plausible_years(years, column=column)
     years = years.where(years != 0)  # 0 (as in mpdta) = never treated
     per_unit = years.groupby(data[unit]).agg(["min", "max"])
     conflict = per_unit["min"].ne(per_unit["max"]) & per_unit["max"].notna()
@@ -211,7 +210,7 @@ def _first_treat_years(data: pd.DataFrame, *, unit: str, column: str, sheet: str
         rows = _row_labels(data.index[data[unit] == bad_unit])
         raise InputError(
             f"unit {_shown(bad_unit)} has different pilot years in different rows",
-            sheet=sheet,
+            
             row=rows or None,
             column=column,
             fix="give every row of a city the same pilot year (or put it once in the Cities sheet)",
@@ -220,17 +219,17 @@ def _first_treat_years(data: pd.DataFrame, *, unit: str, column: str, sheet: str
 
 
 def _from_treatment_column(
-    data: pd.DataFrame, *, unit: str, time: str, column: str, sheet: str | None
+    data: pd.DataFrame, *, unit: str, time: str, column: str
 ) -> tuple[pd.DataFrame, pd.Series]:
     if column not in data.columns:
-        raise InputError(f"the treatment column {column!r} is missing", sheet=sheet, column=column,
+        raise InputError(f"the treatment column {column!r} is missing", column=column,
                          fix="add it, or clear Settings 'treatment' to derive CBEC from the pilot year")
     values = pd.to_numeric(data[column], errors="coerce")
     bad = ~values.isin([0, 1])
     if bad.any():
         raise InputError(
             f"the treatment must be 0 or 1, found {_shown(data.loc[bad, column].iloc[0])}",
-            sheet=sheet,
+            
             row=_row_labels(data.index[bad][:8]) or None,
             column=column,
             fix="use 1 for treated city-years and 0 otherwise (no blanks)",
@@ -245,7 +244,7 @@ def _from_treatment_column(
         raise InputError(
             f"the treatment of unit {_shown(bad_unit)} switches back from 1 to 0 in {time} {int(data.at[row, time])} "
             f"(treated from {int(on.min())}); a pilot zone, once set up, stays treated",
-            sheet=sheet,
+            
             row=_row_labels(pd.Index([row])) or None,
             column=column,
             fix="make the treatment absorbing (1 in every year from the first treated year on), or use the pilot year instead",

@@ -77,12 +77,12 @@ class EstimationSample:
     cluster: str | None = None  # the column the cluster codes come from
 
 
-def _require_columns(data: pd.DataFrame, columns: Sequence[str], sheet: str | None) -> None:
+def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
     missing = [c for c in columns if c not in data.columns]
     if missing:
         raise InputError(
             f"column {missing[0]!r} is needed but not found (columns present: {', '.join(map(str, data.columns[:30]))})",
-            sheet=sheet,
+            
             column=missing[0],
             fix=f"add a column named {missing[0]!r} or correct the name in Settings",
         )
@@ -118,17 +118,16 @@ def prepare_sample(
     cluster: str | None = None,
     weights: str | None = None,
     drop_singletons: bool = True,
-    sheet: str | None = None,
 ) -> EstimationSample:
     """Choose the rows a model can use (complete cases, positive weights, no singletons)."""
     fes = normalize_fixed_effects(fixed_effects)
     needed = [unit, time, *columns] + ([cluster] if cluster else []) + ([weights] if weights else [])
-    _require_columns(data, list(dict.fromkeys(needed)), sheet)
+    _require_columns(data, list(dict.fromkeys(needed)))
     read = len(data)
     dropped: dict[str, int] = {}
     complete = np.ones(read, dtype=bool)
     for col in dict.fromkeys(columns):
-        complete &= ~np.isnan(numeric_column(data, col, sheet=sheet))
+        complete &= ~np.isnan(numeric_column(data, col))
     complete &= data[unit].notna().to_numpy() & data[time].notna().to_numpy()
     if cluster:
         complete &= data[cluster].notna().to_numpy()
@@ -137,10 +136,10 @@ def prepare_sample(
     keep = complete
     w_all = None
     if weights:
-        w_all = numeric_column(data, weights, sheet=sheet)
+        w_all = numeric_column(data, weights)
         negative = keep & (w_all < 0)
         if negative.any():
-            raise InputError("weights must not be negative", sheet=sheet, column=weights,
+            raise InputError("weights must not be negative", column=weights,
                              row=[int(i) for i in data.index[negative][:8] if isinstance(i, (int, np.integer))] or None,
                              fix="use non-negative matching weights")
         zero = keep & ~(w_all > 0)
@@ -238,7 +237,6 @@ def fit_twfe(
     weights: str | None = None,
     drop_singletons: bool = True,
     treatment: str | None = None,
-    sheet: str | None = None,
     sample: EstimationSample | None = None,
 ) -> RegressionResult:
     """Fit ``outcome ~ regressors + fixed effects`` by the within estimator.
@@ -268,11 +266,11 @@ def fit_twfe(
             cluster=cluster if vcov == "cluster" else None,
             weights=weights,
             drop_singletons=drop_singletons,
-            sheet=sheet,
+            
         )
     # One copy of the data: the used rows of the outcome and regressors as one
     # column-major matrix, summarised (raw spread), then swept of the fixed effects in place.
-    matrix = _column_matrix(data, [outcome, *regressors], sample.positions, sheet)
+    matrix = _column_matrix(data, [outcome, *regressors], sample.positions)
     with single_blas_thread():
         raw = RawSpread.of(matrix[:, 0], matrix[:, 1:], sample.fe.weights)
         sample.fe.transform(matrix, overwrite=True)
@@ -282,12 +280,12 @@ def fit_twfe(
         )
 
 
-def _column_matrix(data: pd.DataFrame, columns: Sequence[str], positions: np.ndarray, sheet: str | None) -> np.ndarray:
+def _column_matrix(data: pd.DataFrame, columns: Sequence[str], positions: np.ndarray) -> np.ndarray:
     """The rows ``positions`` of ``columns`` as one (n, m) column-major float matrix."""
     matrix = np.empty((positions.size, len(columns)), order="F")
     every_row = positions.size == len(data)
     for j, name in enumerate(columns):
-        values = numeric_column(data, name, sheet=sheet)
+        values = numeric_column(data, name)
         if every_row:
             matrix[:, j] = values
         else:

@@ -56,7 +56,6 @@ def baseline_did(
     fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
     se: SEOptions = SEOptions(),
     municipality: str = "municipality",
-    sheet: str | None = None,
 ) -> BaselineResult:
     """The paper's Table 4: CBEC alone, with ``controls``, and without the municipalities.
 
@@ -64,7 +63,7 @@ def baseline_did(
     ``notes`` otherwise); every column uses the standard errors ``se``.
     """
     options: dict[str, Any] = dict(
-        outcome=outcome, unit=unit, time=time, fixed_effects=fixed_effects, treatment=treatment, sheet=sheet,
+        outcome=outcome, unit=unit, time=time, fixed_effects=fixed_effects, treatment=treatment,
         **se.fit_arguments(unit),
     )
     models: dict[str, RegressionResult] = {}

@@ -95,7 +95,6 @@ def group_dummies(
     secondary_column: str = "gdp_secondary",
     population_column: str = "population",
     megacity_threshold: float = MEGACITY_THRESHOLD,
-    sheet: str | None = None,
 ) -> pd.DataFrame:
     """The group indicator columns (``<group>=<value>``) for ``data``'s rows.
 
@@ -106,7 +105,7 @@ def group_dummies(
         data, unit=unit, time=time, base_year=base_year, groups=groups, coastal_column=coastal_column,
         region_column=region_column, cluster_column=cluster_column, tertiary_column=tertiary_column,
         secondary_column=secondary_column, population_column=population_column,
-        megacity_threshold=megacity_threshold, on_missing="error", sheet=sheet,
+        megacity_threshold=megacity_threshold, on_missing="error",
     )
     return built.dummies
 
@@ -126,7 +125,6 @@ def build_group_dummies(
     population_column: str = "population",
     megacity_threshold: float = MEGACITY_THRESHOLD,
     on_missing: Literal["skip", "error"] = "skip",
-    sheet: str | None = None,
 ) -> GroupDummies:
     """Build the indicators of ``groups``; see the module docstring for the definitions.
 
@@ -137,7 +135,7 @@ def build_group_dummies(
     """
     for column in (unit, time):
         if column not in data.columns:
-            raise InputError(f"the column {column!r} is missing", sheet=sheet, column=column,
+            raise InputError(f"the column {column!r} is missing", column=column,
                              fix=f"add a column headed {column!r} or correct the name in Settings")
     wanted = _check_groups(groups)
     check_positive("megacity_threshold", megacity_threshold)
@@ -162,18 +160,18 @@ def build_group_dummies(
                       + {"tertiary_led": " (tertiary and secondary output are needed; set their column names)",
                          "megacity": " (population in persons is needed)"}.get(group, ""))
             if on_missing == "error":
-                raise InputError(reason, sheet=sheet, column=absent[0],
+                raise InputError(reason, column=absent[0],
                                  fix=f"add the column {absent[0]!r} (Panel or Cities sheet) or drop {group!r} from Settings 'heterogeneity'")
             skipped[group] = reason
             continue
         if group == "coastal":
-            per_unit = _unit_attribute(data, unit, coastal_column, _coastal_value, sheet)
+            per_unit = _unit_attribute(data, unit, coastal_column, _coastal_value)
             values: tuple[str, ...] = ("1", "0")
         elif group == "region":
-            per_unit = _unit_attribute(data, unit, region_column, _region_value, sheet)
+            per_unit = _unit_attribute(data, unit, region_column, _region_value)
             values = REGIONS
         elif group == "cluster":
-            per_unit = _unit_attribute(data, unit, cluster_column, _cluster_value, sheet)
+            per_unit = _unit_attribute(data, unit, cluster_column, _cluster_value)
             others = sorted({v for v in per_unit.dropna() if v not in CITY_CLUSTERS and v != ""})
             if others:
                 notes.append(f"cluster: values {', '.join(others)} are none of BTH, YRD, PRD; "
@@ -181,11 +179,11 @@ def build_group_dummies(
             per_unit = per_unit.fillna("")  # blank cluster = in no cluster, not unknown
             values = CITY_CLUSTERS
         elif group == "tertiary_led":
-            per_unit, note = _tertiary_led(data, unit, periods, year, tertiary_column, secondary_column, sheet)
+            per_unit, note = _tertiary_led(data, unit, periods, year, tertiary_column, secondary_column)
             notes += note
             values = ("1", "0")
         else:
-            per_unit, note = _megacity(data, unit, periods, year, population_column, megacity_threshold, sheet)
+            per_unit, note = _megacity(data, unit, periods, year, population_column, megacity_threshold)
             notes += note
             values = ("1", "0")
         unknown = int(per_unit.isna().sum())
@@ -236,7 +234,7 @@ def _base_year(periods: pd.Series, base_year: int | None) -> int:
     return year
 
 
-def _unit_attribute(data: pd.DataFrame, unit: str, column: str, parse, sheet: str | None) -> pd.Series:
+def _unit_attribute(data: pd.DataFrame, unit: str, column: str, parse) -> pd.Series:
     """One value per unit (NaN when blank in every row); two different values in a unit is an error."""
     raw = data[column]
     # Parse each distinct cell value once (fast on long panels); an error names
@@ -244,7 +242,7 @@ def _unit_attribute(data: pd.DataFrame, unit: str, column: str, parse, sheet: st
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     first_rows = pd.Series(np.arange(len(raw))).groupby(codes).first()
     parsed_uniques = np.array(
-        [parse(v, column, sheet, data.index[first_rows[k]]) for k, v in enumerate(uniques)] + [parse(None, column, sheet, None)],
+        [parse(v, column, data.index[first_rows[k]]) for k, v in enumerate(uniques)] + [parse(None, column, None)],
         dtype=object,
     )
     parsed = pd.Series(parsed_uniques[codes], index=data.index, dtype=object)  # code -1 (blank) -> the last entry
@@ -255,7 +253,7 @@ def _unit_attribute(data: pd.DataFrame, unit: str, column: str, parse, sheet: st
         found = sorted(str(v) for v in parsed[rows].dropna().unique())
         raise located_error(
             f"unit {bad_unit!r} has different {column!r} values in different rows ({', '.join(found)})",
-            sheet=sheet, rows=list(rows), column=column,
+            rows=list(rows), column=column,
             fix=f"give every row of a city the same {column} (it is a city attribute; the Cities sheet holds it once)",
         )
     return parsed.groupby(data[unit], sort=False).first()
@@ -271,7 +269,7 @@ def _blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _coastal_value(value: object, column: str, sheet: str | None, label: object) -> str | None:
+def _coastal_value(value: object, column: str, label: object) -> str | None:
     if _blank(value):
         return None
     text = str(value).strip().lower()
@@ -281,21 +279,21 @@ def _coastal_value(value: object, column: str, sheet: str | None, label: object)
         return "1"
     if text in _FALSE:
         return "0"
-    raise located_error(f"expected 1 (coastal) or 0 (inland), found {value!r}", sheet=sheet, rows=[label],
+    raise located_error(f"expected 1 (coastal) or 0 (inland), found {value!r}", rows=[label],
                         column=column, fix="write 1 for a coastal city and 0 for an inland city")
 
 
-def _region_value(value: object, column: str, sheet: str | None, label: object) -> str | None:
+def _region_value(value: object, column: str, label: object) -> str | None:
     if _blank(value):
         return None
     text = " ".join(str(value).strip().lower().split())
     if text in _REGION_ALIASES:
         return _REGION_ALIASES[text]
-    raise located_error(f"expected a region (east, central, west or northeast), found {value!r}", sheet=sheet,
+    raise located_error(f"expected a region (east, central, west or northeast), found {value!r}",
                         rows=[label], column=column, fix="use the NBS regions: east, central, west, northeast")
 
 
-def _cluster_value(value: object, column: str, sheet: str | None, label: object) -> str | None:
+def _cluster_value(value: object, column: str, label: object) -> str | None:
     if _blank(value):
         return None  # in no cluster; filled with "" per unit after the consistency check
     text = str(value).strip()
@@ -305,10 +303,10 @@ def _cluster_value(value: object, column: str, sheet: str | None, label: object)
 
 
 def _base_year_values(
-    data: pd.DataFrame, unit: str, periods: pd.Series, year: int, column: str, sheet: str | None
+    data: pd.DataFrame, unit: str, periods: pd.Series, year: int, column: str
 ) -> pd.Series:
     """``column`` in the base year, one value per unit (NaN when the unit has no such row or a blank)."""
-    values = pd.Series(numeric_column(data, column, sheet=sheet), index=data.index)
+    values = pd.Series(numeric_column(data, column), index=data.index)
     at_base = (periods == year).to_numpy()
     per_unit = values[at_base].groupby(data[unit][at_base], sort=False).first()
     all_units = pd.Index(data[unit].drop_duplicates())
@@ -324,15 +322,15 @@ def _flags(condition: pd.Series, defined: pd.Series) -> pd.Series:
 
 
 def _tertiary_led(
-    data: pd.DataFrame, unit: str, periods: pd.Series, year: int, tertiary: str, secondary: str, sheet: str | None
+    data: pd.DataFrame, unit: str, periods: pd.Series, year: int, tertiary: str, secondary: str
 ) -> tuple[pd.Series, list[str]]:
-    tert = _base_year_values(data, unit, periods, year, tertiary, sheet)
-    sec = _base_year_values(data, unit, periods, year, secondary, sheet)
+    tert = _base_year_values(data, unit, periods, year, tertiary)
+    sec = _base_year_values(data, unit, periods, year, secondary)
     negative = (tert < 0) | (sec < 0)
     if negative.any():
         bad_unit = negative.index[negative.to_numpy()][0]
         rows = data.index[((data[unit] == bad_unit) & (periods == year)).to_numpy()]
-        raise located_error(f"industry output must not be negative (unit {bad_unit!r}, {year})", sheet=sheet,
+        raise located_error(f"industry output must not be negative (unit {bad_unit!r}, {year})",
                             rows=list(rows), column=tertiary if tert.get(bad_unit, 0) < 0 else secondary,
                             fix="enter value added as a non-negative amount")
     # ratio > 1 <=> tertiary > secondary for positive secondary output; a
@@ -348,9 +346,9 @@ def _tertiary_led(
 
 
 def _megacity(
-    data: pd.DataFrame, unit: str, periods: pd.Series, year: int, population: str, threshold: float, sheet: str | None
+    data: pd.DataFrame, unit: str, periods: pd.Series, year: int, population: str, threshold: float
 ) -> tuple[pd.Series, list[str]]:
-    pop = _base_year_values(data, unit, periods, year, population, sheet)
+    pop = _base_year_values(data, unit, periods, year, population)
     mega = _flags(pop > threshold, pop.notna())
     notes = [f"megacity: {population} > {threshold:,.0f} persons in {year}"]
     missing = int(pop.isna().sum())

@@ -87,7 +87,6 @@ def event_study(
     fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
     se: SEOptions = SEOptions(),
     weights: str | None = None,
-    sheet: str | None = None,
 ) -> EventStudyResult:
     """Pooled TWFE event study: one dummy per relative year of ``window`` but its reference year.
 
@@ -99,7 +98,7 @@ def event_study(
     """
     lo, hi, reference, bin_endpoints = window.lo, window.hi, window.reference, window.bin_endpoints
     if first_treat not in data.columns:
-        raise InputError(f"the first-treatment column {first_treat!r} is missing", sheet=sheet, column=first_treat,
+        raise InputError(f"the first-treatment column {first_treat!r} is missing", column=first_treat,
                          fix="give each city its pilot year")
     frame = data.copy()
     rel = relative_time(frame, time=time, first_treat=first_treat)
@@ -117,7 +116,7 @@ def event_study(
         name = term_name(r)
         if name in frame.columns:
             raise InputError(f"the Panel already has a column named {name!r}, which the event study needs",
-                             sheet=sheet, column=name, fix="rename that column")
+                             column=name, fix="rename that column")
         dummy = (rel == r).astype(float)
         if dummy.sum() == 0:
             notes.append(f"no observations at relative period {r}: left out")
@@ -129,7 +128,7 @@ def event_study(
     post_terms = [term_name(r) for r in periods if r >= 0 and term_name(r) in terms]
     regression = fit_twfe(
         frame, outcome=outcome, regressors=[*terms, *controls], unit=unit, time=time,
-        fixed_effects=fixed_effects, **se.fit_arguments(unit), weights=weights, treatment=post_terms[0] if post_terms else terms[-1], sheet=sheet,
+        fixed_effects=fixed_effects, **se.fit_arguments(unit), weights=weights, treatment=post_terms[0] if post_terms else terms[-1],
     )
     ci = regression.conf_int()
     std, t, p = regression.std_errors, regression.tstats, regression.pvalues

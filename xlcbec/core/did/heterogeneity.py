@@ -208,7 +208,6 @@ def heterogeneity(
     secondary_column: str = "gdp_secondary",
     population_column: str = "population",
     megacity_threshold: float = MEGACITY_THRESHOLD,
-    sheet: str | None = None,
 ) -> HeterogeneityResult:
     """Estimate the paper's heterogeneity columns, split samples and equality tests per group value.
 
@@ -220,12 +219,12 @@ def heterogeneity(
     clash = [c for c in (outcome, treatment, *controls) if c in reserved]
     if clash:
         raise InputError(f"the column name {clash[0]!r} is reserved for the heterogeneity interaction terms",
-                         sheet=sheet, column=clash[0], fix="rename that column")
+                         column=clash[0], fix="rename that column")
     built: GroupDummies = build_group_dummies(
         data, unit=unit, time=time, base_year=base_year, groups=groups, coastal_column=coastal_column,
         region_column=region_column, cluster_column=cluster_column, tertiary_column=tertiary_column,
         secondary_column=secondary_column, population_column=population_column,
-        megacity_threshold=megacity_threshold, on_missing="skip", sheet=sheet,
+        megacity_threshold=megacity_threshold, on_missing="skip",
     )
     notes: list[str] = list(built.notes)
     skipped: dict[str, str] = dict(built.skipped)
@@ -234,14 +233,14 @@ def heterogeneity(
     base_columns = list(dict.fromkeys([unit, time, outcome, treatment, *controls, *([cluster] if cluster else [])]))
     missing = [c for c in base_columns if c not in data.columns]
     if missing:
-        raise InputError(f"column {missing[0]!r} is needed but not found", sheet=sheet, column=missing[0],
+        raise InputError(f"column {missing[0]!r} is needed but not found", column=missing[0],
                          fix=f"add a column named {missing[0]!r} or correct the name in Settings")
     work = pd.concat([data[base_columns], built.dummies], axis=1)
     if not work.index.is_unique:  # .loc by sample rows needs unique labels; spreadsheet rows always are
         work.index = pd.RangeIndex(len(work))
     treat = pd.to_numeric(work[treatment], errors="coerce")
     options: dict[str, Any] = dict(outcome=outcome, unit=unit, time=time, fixed_effects=fixed_effects,
-                                   **se.fit_arguments(unit), sheet=sheet)
+                                   **se.fit_arguments(unit))
     if "unit" not in normalize_fixed_effects(fixed_effects):
         notes.append("without unit fixed effects the groups' own levels are not controlled for "
                      "(the paper's form relies on the city effects to absorb them)")
@@ -253,7 +252,7 @@ def heterogeneity(
     for group, names in built.members.items():
         sample = prepare_sample(
             work, columns=[outcome, treatment, *controls, names[0]], unit=unit, time=time,
-            fixed_effects=fixed_effects, cluster=cluster, sheet=sheet,
+            fixed_effects=fixed_effects, cluster=cluster,
         )
         rows = work.loc[sample.index]
         kept: list[str] = []

@@ -217,7 +217,6 @@ def mediation(
     se: SEOptions = SEOptions(),
     bootstrap: BootstrapOptions = BootstrapOptions(),
     level: float = 0.95,
-    sheet: str | None = None,
     n_jobs: int = 1,
     scheduler: Any = None,
 ) -> MediationResult:
@@ -252,7 +251,7 @@ def mediation(
         try:
             results[mediator] = _one_mediator(
                 data, outcome=outcome, mediator=mediator, unit=unit, time=time, treatment=treatment,
-                controls=controls, fixed_effects=fixed_effects, se=se, reps=reps, seed=seed, level=float(level), sheet=sheet,
+                controls=controls, fixed_effects=fixed_effects, se=se, reps=reps, seed=seed, level=float(level),
                 n_jobs=n_jobs, scheduler=scheduler,
             )
         except EstimationError as err:
@@ -276,16 +275,16 @@ def _unusable(mediator: str, data: pd.DataFrame, *, outcome: str, treatment: str
 
 def _one_mediator(
     data: pd.DataFrame, *, outcome: str, mediator: str, unit: str, time: str, treatment: str,
-    controls: Sequence[str], fixed_effects: str | Sequence[str], se: SEOptions, reps: int, seed: int, level: float, sheet: str | None, n_jobs: int = 1,
+    controls: Sequence[str], fixed_effects: str | Sequence[str], se: SEOptions, reps: int, seed: int, level: float, n_jobs: int = 1,
     scheduler: Any = None,
 ) -> MediatorResult:
     cluster = se.cluster_column(unit)
     sample = prepare_sample(
         data, columns=[outcome, mediator, treatment, *controls], unit=unit, time=time, fixed_effects=fixed_effects,
-        cluster=cluster, sheet=sheet,
+        cluster=cluster,
     )
     options: dict[str, Any] = dict(unit=unit, time=time, fixed_effects=fixed_effects, **se.fit_arguments(unit),
-                                   treatment=treatment, sample=sample, sheet=sheet)
+                                   treatment=treatment, sample=sample)
     step1 = fit_twfe(data, outcome=mediator, regressors=[treatment, *controls], **options)
     step2 = fit_twfe(data, outcome=outcome, regressors=[treatment, mediator, *controls], **options)
     total = fit_twfe(data, outcome=outcome, regressors=[treatment, *controls], **options)

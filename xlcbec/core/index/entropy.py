@@ -177,7 +177,6 @@ def entropy_index(
     pooling: EntropyPooling = ENTROPY_POOLING,
     time: str | None = None,
     name: str = "HQD",
-    sheet: str | None = None,
 ) -> EntropyResult:
     """The entropy-weighted composite index of ``indicators`` (see the module docstring).
 
@@ -191,7 +190,6 @@ def entropy_index(
     pooling : ``global`` pools all rows; ``by_year`` computes weights within each period.
     time : the period column, required for ``by_year``.
     name : the index name used in the Estimates sheet and as the score's name.
-    sheet : the sheet the data came from, for error messages.
     """
     indicators = _check_indicators(indicators)
     direction_of = _check_directions(indicators, directions)
@@ -202,15 +200,15 @@ def entropy_index(
         if time is None:
             raise OptionError("by-year entropy pooling needs the period column", option="entropy_pooling",
                               fix="set time to the year column")
-        require_columns(data, [time], sheet=sheet, role="time column")
+        require_columns(data, [time], role="time column")
 
-    values = numeric_matrix(data, indicators, sheet=sheet)
+    values = numeric_matrix(data, indicators)
     missing = np.isnan(values)
     for j, indicator in enumerate(indicators):
         if missing[:, j].all():
             raise InputError(
                 "the indicator has no values" if len(data) else "the data has no rows",
-                sheet=sheet,
+                
                 column=indicator,
                 fix=f"fill in the indicator or {_REMOVE_FIX}",
             )
@@ -224,14 +222,14 @@ def entropy_index(
     if rows.used < 2:
         raise InputError(
             f"the entropy index needs at least 2 rows with every indicator present, found {rows.used}",
-            sheet=sheet,
+            
             fix="fill in the missing indicator values or remove the indicators that are mostly blank",
         )
     used = values[complete]
     negative = np.array([direction_of[c] == "-" for c in indicators])
 
     if pooling == "global":
-        _check_not_constant(used, indicators, sheet=sheet)
+        _check_not_constant(used, indicators)
         standardized, e, d, w = _global_entropy(used, negative, shift)
         score = standardized @ w
         by_year: dict[str, Any] = {}
@@ -240,7 +238,7 @@ def entropy_index(
         period_column = cast(str, time)  # checked above: by-year pooling requires it
         periods = data[period_column].to_numpy()[complete]
         standardized, score, tables = _by_year_entropy(
-            used, periods, negative, shift, indicators, sheet=sheet, time=period_column
+            used, periods, negative, shift, indicators, time=period_column
         )
         e_s, d_s, w_s = (tables[k].mean(axis=0) for k in ("e", "d", "w"))
         by_year = {
@@ -299,7 +297,6 @@ def _by_year_entropy(
     shift: float,
     indicators: Sequence[str],
     *,
-    sheet: str | None,
     time: str,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Steps 1-5 within each period, by group reductions over all rows at once.
@@ -314,7 +311,7 @@ def _by_year_entropy(
         lonely = labels[counts < 2]
         raise InputError(
             f"by-year entropy needs at least 2 complete rows in every period; {time} {_join(lonely)} has fewer",
-            sheet=sheet,
+            
             column=time,
             fix="use entropy_pooling = global, or fill in the missing indicator values for that period",
         )
@@ -329,7 +326,7 @@ def _by_year_entropy(
         years = labels[constant[:, column_pos]]
         raise InputError(
             f"the indicator takes a single value within {time} {_join(years)}, so by-year entropy weights are undefined",
-            sheet=sheet,
+            
             column=indicators[column_pos],
             fix=f"use entropy_pooling = global, or {_REMOVE_FIX}",
         )
@@ -415,13 +412,13 @@ def _check_dimensions(indicators: tuple[str, ...], dimensions: Mapping[str, str]
     return out
 
 
-def _check_not_constant(values: np.ndarray, indicators: Sequence[str], *, sheet: str | None) -> None:
+def _check_not_constant(values: np.ndarray, indicators: Sequence[str]) -> None:
     constant = values.max(axis=0) == values.min(axis=0)
     for j in np.flatnonzero(constant):
         raise InputError(
             f"the indicator takes the single value {values[0, j]:g} in every row used, so it carries no information "
             "and its entropy weight is undefined (max = min)",
-            sheet=sheet,
+            
             column=indicators[int(j)],
             fix=_REMOVE_FIX,
         )

@@ -42,10 +42,9 @@ def location_quotient(
     *,
     time: str,
     name: str = "spec",
-    sheet: str | None = None,
 ) -> pd.Series:
     """The location quotient of the pooled ``sectors`` per row, aligned to ``data.index`` (eq. 12)."""
-    values, missing, over = _location_quotient(data, sectors, total, time=time, sheet=sheet)
+    values, missing, over = _location_quotient(data, sectors, total, time=time)
     _warn_over_total(data.index, over, sectors=sectors, total=total)
     _warn_missing({name: missing}, sectors=sectors, total=total, time=time)
     return pd.Series(values, index=data.index, name=name)
@@ -58,7 +57,6 @@ def service_agglomeration(
     total: str = DEFAULT_TOTAL,
     low_sectors: Sequence[str] = DEFAULT_LOW_SECTORS,
     high_sectors: Sequence[str] = DEFAULT_HIGH_SECTORS,
-    sheet: str | None = None,
 ) -> pd.DataFrame:
     """The paper's three mediators: ``spec`` (all six sectors), ``spec_low`` and ``spec_high``.
 
@@ -68,7 +66,7 @@ def service_agglomeration(
     sets = {"spec": (*low_sectors, *high_sectors), "spec_low": tuple(low_sectors), "spec_high": tuple(high_sectors)}
     columns, missing, over = {}, {}, {}
     for label, sectors in sets.items():
-        columns[label], missing[label], over[label] = _location_quotient(data, sectors, total, time=time, sheet=sheet)
+        columns[label], missing[label], over[label] = _location_quotient(data, sectors, total, time=time)
     # A sector subset exceeding the total implies the full set does: one warning is enough.
     _warn_over_total(data.index, over["spec"], sectors=sets["spec"], total=total)
     _warn_missing(missing, sectors=sets["spec"], total=total, time=time)
@@ -76,16 +74,16 @@ def service_agglomeration(
 
 
 def _location_quotient(
-    data: pd.DataFrame, sectors: Sequence[str], total: str, *, time: str, sheet: str | None
+    data: pd.DataFrame, sectors: Sequence[str], total: str, *, time: str
 ) -> tuple[np.ndarray, int, np.ndarray]:
     """(quotients with NaN for unusable rows, number of such rows, mask of rows whose sectors exceed the total)."""
     sectors = [sectors] if isinstance(sectors, str) else list(sectors)
     if not sectors:
         raise InputError("the location quotient needs at least one service-sector column", fix="list the sector employment columns")
-    require_columns(data, [*sectors, total], sheet=sheet)
-    require_columns(data, [time], sheet=sheet, role="time column")
-    employment = numeric_matrix(data, sectors, sheet=sheet)
-    total_employment = numeric_column(data, total, sheet=sheet)
+    require_columns(data, [*sectors, total])
+    require_columns(data, [time], role="time column")
+    employment = numeric_matrix(data, sectors)
+    total_employment = numeric_column(data, total)
 
     for j, column in enumerate([*sectors, total]):
         col = employment[:, j] if j < len(sectors) else total_employment
@@ -93,7 +91,7 @@ def _location_quotient(
         if negative.any():
             raise located_error(
                 f"employment cannot be negative, found {col[negative][0]:g}",
-                sheet=sheet,
+                
                 rows=list(data.index[negative]),
                 column=column,
                 fix="correct the value (persons employed) or leave the cell blank if it is unknown",
@@ -102,7 +100,7 @@ def _location_quotient(
     if zero_total.any():
         raise located_error(
             "total employment is 0, so the city's share of employment is 0 and the quotient is undefined",
-            sheet=sheet,
+            
             rows=list(data.index[zero_total]),
             column=total,
             fix="enter the city's total employment or leave the cell blank if it is unknown",
@@ -123,7 +121,7 @@ def _location_quotient(
             raise InputError(
                 f"no employment in {', '.join(sectors)} in {time} {', '.join(str(y) for y in years[empty])}, "
                 "so the national service share is 0 and the quotient is undefined",
-                sheet=sheet,
+                
                 column=time,
                 fix="check the sector employment columns for that year (blank rather than 0 when unknown)",
             )

@@ -450,15 +450,15 @@ def fit_score_arrays(
     )
 
 
-def treatment_values(data: pd.DataFrame, treatment: str, *, sheet: str | None = None) -> np.ndarray:
+def treatment_values(data: pd.DataFrame, treatment: str) -> np.ndarray:
     """The treatment column as floats; anything but 0, 1 or blank is an InputError at its row."""
-    values = numeric_column(data, treatment, sheet=sheet)
+    values = numeric_column(data, treatment)
     bad = ~np.isnan(values) & (values != 0) & (values != 1)
     if bad.any():
         first = data.index[bad][0]
         raise InputError(
             f"the treatment must be 0 or 1, found {values[bad][0]:g}",
-            sheet=sheet,
+            
             row=int(first) if isinstance(first, (int, np.integer)) else None,
             column=treatment,
             fix="code treated rows 1 and untreated rows 0",
@@ -473,7 +473,6 @@ def fit_score(
     covariates: Sequence[str],
     model: ScoreModelName = MatchingOptions.model,
     weights: str | None = None,
-    sheet: str | None = None,
 ) -> ScoreModel:
     """Fit ``Pr(treatment = 1) = F(covariates' b + constant)`` on the rows of ``data``.
 
@@ -482,15 +481,15 @@ def fit_score(
     weight are left out too.
     """
     covariates = list(dict.fromkeys(covariates))
-    require_columns(data, [treatment, *covariates, *([weights] if weights else [])], sheet=sheet)
-    y = treatment_values(data, treatment, sheet=sheet)
-    x = np.column_stack([numeric_column(data, c, sheet=sheet) for c in covariates]) if covariates else np.empty((len(data), 0))
+    require_columns(data, [treatment, *covariates, *([weights] if weights else [])])
+    y = treatment_values(data, treatment)
+    x = np.column_stack([numeric_column(data, c) for c in covariates]) if covariates else np.empty((len(data), 0))
     keep = ~np.isnan(y) & ~np.isnan(x).any(axis=1)
     w = None
     if weights:
-        w_all = numeric_column(data, weights, sheet=sheet)
+        w_all = numeric_column(data, weights)
         if (w_all[~np.isnan(w_all)] < 0).any():
-            raise InputError("weights must not be negative", sheet=sheet, column=weights, fix="use non-negative weights")
+            raise InputError("weights must not be negative", column=weights, fix="use non-negative weights")
         keep &= ~np.isnan(w_all) & (w_all > 0)
         w = w_all[keep]
     return fit_score_arrays(

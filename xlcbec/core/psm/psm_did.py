@@ -183,7 +183,6 @@ def psm_did(
     se: SEOptions = SEOptions(),
     fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
     density_points: int = 100,
-    sheet: str | None = None,
 ) -> PSMResult:
     """Propensity-score matching with psmatch2/pstest semantics, then the DID on the matched sample.
 
@@ -210,15 +209,15 @@ def psm_did(
     if not data.index.is_unique:
         raise ValueError("psm_did: the data's index (row labels) must be unique")
     needed = [treatment, *covariates, outcome] + [c for c in (unit, time) if c]
-    require_columns(data, list(dict.fromkeys(needed)), sheet=sheet)
-    require_columns(data, controls, sheet=sheet, role="control")
+    require_columns(data, list(dict.fromkeys(needed)))
+    require_columns(data, controls, role="control")
 
     caught: list[str] = []
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always")
         result = _run(data, treatment=treatment, covariates=covariates, outcome=outcome, unit=unit, time=time,
                       controls=controls, options=matching, bootstrap=bootstrap, se=se, fixed_effects=fixed,
-                      density_points=density_points, sheet=sheet, notes=caught)
+                      density_points=density_points, notes=caught)
     for record in records:  # pass them on, and keep their text for the Log
         warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
         text = str(record.message)
@@ -245,12 +244,11 @@ def _run(
     se: SEOptions,
     fixed_effects: tuple[FixedEffect, ...],
     density_points: int,
-    sheet: str | None,
     notes: list[str],
 ) -> PSMResult:
-    d = treatment_values(data, treatment, sheet=sheet)
-    x = np.column_stack([numeric_column(data, c, sheet=sheet) for c in covariates])
-    y = numeric_column(data, outcome, sheet=sheet)
+    d = treatment_values(data, treatment)
+    x = np.column_stack([numeric_column(data, c) for c in covariates])
+    y = numeric_column(data, outcome)
     complete = ~np.isnan(d) & ~np.isnan(x).any(axis=1) & ~np.isnan(y)
     if unit:
         complete &= data[unit].notna().to_numpy()
@@ -259,7 +257,7 @@ def _run(
     if complete.sum() == 0:
         raise InputError(
             "no row has the treatment, all covariates and the outcome",
-            sheet=sheet,
+            
             fix=f"fill in {treatment}, {outcome} and the covariates {', '.join(covariates)}",
         )
     index = data.index[complete]
@@ -300,7 +298,7 @@ def _run(
     else:
         did_weighted, did_support = _did(data.loc[index], matching, treatment=treatment, outcome=outcome,
                                          controls=controls, unit=unit, time=time, se=se,
-                                         fixed_effects=fixed_effects, sheet=sheet, notes=notes)
+                                         fixed_effects=fixed_effects, notes=notes)
     settings = {
         "treatment": treatment, "outcome": outcome, "psm_covariates": list(covariates), "controls": list(controls),
         "psm_model": model, "kernel": method, "bandwidth": matching.bandwidth, "k": matching.k,
@@ -327,7 +325,6 @@ def _did(
     time: str,
     se: SEOptions,
     fixed_effects: tuple[FixedEffect, ...],
-    sheet: str | None,
     notes: list[str],
 ) -> tuple[RegressionResult | None, RegressionResult | None]:
     weight_col = _fresh_column(panel, "_weight")
@@ -342,7 +339,7 @@ def _did(
         try:
             fits.append(
                 fit_twfe(frame.loc[rows.to_numpy()], outcome=outcome, regressors=regressors, unit=unit, time=time,
-                         fixed_effects=fixed_effects, **se.fit_arguments(unit), weights=weights, treatment=treatment, sheet=sheet)
+                         fixed_effects=fixed_effects, **se.fit_arguments(unit), weights=weights, treatment=treatment)
             )
         except (EstimationError, NotApplicableError) as exc:
             text = f"PSM-DID ({label}) not estimated: {exc}"

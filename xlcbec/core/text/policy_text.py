@@ -29,7 +29,7 @@ import math
 import numbers
 import warnings
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal, get_args
@@ -45,7 +45,7 @@ from xlcbec.core.text.policy_tokens import (
     normalise_stop_words,
     unmatchable_keywords,
 )
-from xlcbec.errors import DataQualityWarning, NotApplicableError
+from xlcbec.errors import DataQualityWarning, InputError, NotApplicableError
 
 KeywordLanguage = Literal["zh", "en", "both"]
 KEYWORD_LANGUAGES: tuple[str, ...] = get_args(KeywordLanguage)
@@ -124,6 +124,19 @@ class PolicyTextResult:
             )
         ]
         return rows
+
+
+def _on_sheet(sheet: str, error: InputError) -> InputError:
+    """``error`` placed on the input sheet this analysis reads."""
+    return InputError(error.problem, sheet=sheet, row=error.rows or None, column=error.column, fix=error.fix)
+
+
+def _require_columns(frame: pd.DataFrame, columns: Sequence[str], sheet: str) -> None:
+    """The core's column check, on the input sheet this analysis reads (its messages name it)."""
+    try:
+        require_columns(frame, columns)
+    except InputError as error:
+        raise _on_sheet(sheet, error) from None
 
 
 def load_default_keywords(language: KeywordLanguage = "both") -> pd.DataFrame:
@@ -301,20 +314,19 @@ def _drop_blank_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFr
 def _dictionary(keywords: pd.DataFrame | None) -> tuple[pd.DataFrame, str]:
     if keywords is None:
         return load_default_keywords("both"), "built-in"
-    require_columns(keywords, KEYWORD_COLUMNS, sheet=KEYWORDS_SHEET)
+    _require_columns(keywords, KEYWORD_COLUMNS, KEYWORDS_SHEET)
     rows = _drop_blank_rows(keywords, KEYWORD_COLUMNS)
     if rows.empty:
         return load_default_keywords("both"), "built-in"
     for column in KEYWORD_COLUMNS:
         blank = [row for row, value in rows[column].items() if _is_blank(value)]
         if blank:
-            raise located_error(
+            raise _on_sheet(KEYWORDS_SHEET, located_error(
                 f"the {column} is blank",
-                sheet=KEYWORDS_SHEET,
                 rows=blank,
                 column=column,
                 fix=f"enter the {column} on every keyword row, or delete the row",
-            )
+            ))
     table = pd.DataFrame(
         {
             "theme": [_as_text(v) for v in rows["theme"]],
@@ -325,31 +337,29 @@ def _dictionary(keywords: pd.DataFrame | None) -> tuple[pd.DataFrame, str]:
     unmatchable = unmatchable_keywords(list(table["keyword"]))
     bad = [row for row, keyword in table["keyword"].items() if keyword in unmatchable]
     if bad:
-        raise located_error(
+        raise _on_sheet(KEYWORDS_SHEET, located_error(
             f"the keyword {unmatchable[0]!r} has no letters, digits or punctuation, so it can never be found",
-            sheet=KEYWORDS_SHEET,
             rows=bad,
             column="keyword",
             fix="enter a word or phrase",
-        )
+        ))
     first_row: dict[tuple[str, str], Hashable] = {}
     for row, theme, keyword in zip(table.index, table["theme"], table["keyword"]):
         entry = (theme, keyword_key(keyword))
         if entry in first_row:
-            raise located_error(
+            raise _on_sheet(KEYWORDS_SHEET, located_error(
                 f"the keyword {keyword!r} appears twice in theme {theme!r} (case and spacing are ignored), "
                 "so its occurrences would be counted twice",
-                sheet=KEYWORDS_SHEET,
                 rows=[first_row[entry], row],
                 column="keyword",
                 fix="delete one of the two rows",
-            )
+            ))
         first_row[entry] = row
     return table, "Keywords sheet"
 
 
 def _documents(documents: pd.DataFrame) -> pd.DataFrame:
-    require_columns(documents, DOCUMENT_COLUMNS, sheet=POLICIES_SHEET)
+    _require_columns(documents, DOCUMENT_COLUMNS, POLICIES_SHEET)
     rows = _drop_blank_rows(documents, DOCUMENT_COLUMNS)
     if rows.empty or not any(_as_text(v) for v in rows["text"]):
         raise NotApplicableError(
@@ -358,24 +368,22 @@ def _documents(documents: pd.DataFrame) -> pd.DataFrame:
         )
     blank_year = [row for row, value in rows["year"].items() if _is_blank(value)]
     if blank_year:
-        raise located_error(
+        raise _on_sheet(POLICIES_SHEET, located_error(
             "the year is blank",
-            sheet=POLICIES_SHEET,
             rows=blank_year,
             column="year",
             fix="enter the year the document was issued, e.g. 2018",
-        )
+        ))
     years = []
     for row, value in rows["year"].items():
         year = _whole_number(value)
         if year is None:
-            raise located_error(
+            raise _on_sheet(POLICIES_SHEET, located_error(
                 f"expected a year as a whole number, found {value!r}",
-                sheet=POLICIES_SHEET,
                 rows=[row],
                 column="year",
                 fix="enter the year as a number such as 2018 (no text like '2018年')",
-            )
+            ))
         years.append(year)
     return pd.DataFrame(
         {
