@@ -161,10 +161,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from xlcbec.core.options import SEED
+
 if TYPE_CHECKING:
     from xlcbec.core.index.entropy import EntropyResult
 
-DEFAULT_SEED = 20240101
+DEFAULT_SEED = SEED  # the project's one default seed (xlcbec.core.options)
 DEMO_YEARS = range(2010, 2022)
 
 DEMO_NOTICE_EN = (

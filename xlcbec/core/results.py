@@ -226,6 +226,7 @@ class WaldTest:
 
 
 def wald_test(params: pd.Series, cov: pd.DataFrame, terms: Sequence[str], df_denom: int) -> WaldTest:
+    """Joint test that ``terms`` are zero: W = b' V^-1 b, F = W/q against F(q, df_denom)."""
     terms = [t for t in terms if t in params.index]
     if not terms:
         return WaldTest(float("nan"), float("nan"), 0, df_denom, float("nan"), ())

@@ -287,7 +287,10 @@ def cs_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
             if agg is not None:
                 rows.append((kind, agg.overall_att, agg.overall_se))
         summary = pd.DataFrame(rows, columns=["aggregation", "att", "se"]).set_index("aggregation")
-        notes = [f"pre-trend Wald p = {r.pretrend.pvalue:.4f}" if getattr(r, "pretrend", None) is not None else ""]
+        notes = [f"pre-trend Wald p = {r.pretrend.pvalue:.4f}" if getattr(r, "pretrend", None) is not None else "",
+                 view.zh("Analytic influence-function standard errors, clustered by unit as R did does; "
+                         "Settings 'cluster' does not apply to Callaway & Sant'Anna.",
+                         "标准误为解析影响函数标准误，按个体聚类（同 R did）；Settings 中的 cluster 不适用于 Callaway & Sant'Anna。")]
         blocks.append(frame_table(summary, key=f"cs_{control_group}", title=title, language=view.language, notes=notes))
         blocks.append(frame_table(r.dynamic.detail, key=f"cs_dynamic_{control_group}", language=view.language, index=False,
                                   title=view.zh("Event-time aggregation", "按事件时间汇总")))

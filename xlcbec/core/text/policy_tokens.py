@@ -110,6 +110,7 @@ def load_stop_words() -> frozenset[str]:
 
 
 def normalise_stop_words(words: Iterable[str]) -> frozenset[str]:
+    """Stop words as they are compared: trimmed, lower case, blanks dropped."""
     return frozenset(w.strip().lower() for w in words if w.strip())
 
 
