@@ -289,6 +289,19 @@ def test_true_false_in_a_number_column_is_refused_not_read_as_one_and_zero(tmp_p
     assert "C3, C5" in error.problem and "found TRUE" in error.problem and "type 1 or 0" in error.fix
 
 
+@pytest.mark.parametrize("year", [15, 20015])
+def test_a_period_that_is_not_a_plausible_year_is_refused(tmp_path, year):
+    """15 or 20015 in the year column is a typing slip; read as a period it would drop the row as a singleton."""
+    path = raw_book(tmp_path / "years.xlsx", {"Panel": [
+        ["city", "year", "HQD"], [330100, 2015, 0.1], [330100, year, 0.2], [320100, 2015, 0.3], [320100, 2016, 0.4],
+    ]})
+    with pytest.raises(InputErrors) as caught:
+        read_inputs(path, collect_errors=True)
+    (error,) = caught.value.errors
+    assert (error.sheet, error.column, error.rows) == ("Panel", "year", (3,))
+    assert f"{year} in cell B3 is not a plausible year (expected 1900-2100)" in error.problem and "full year" in error.fix
+
+
 def test_reading_does_not_build_openpyxl_cells(tmp_path, monkeypatch):
     path = input_book(tmp_path / "fast.xlsx", cities=small_cities())
 

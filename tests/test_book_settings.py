@@ -254,3 +254,10 @@ def test_any_valid_window_round_trips(lo, hi, separator):
     settings = parse_settings(rows(event_window=f"{lo}{separator}{hi}", event_reference=lo))
     assert settings.event_window == (lo, hi) and settings.event_reference == lo
     assert format_setting("event_window", settings.event_window) == f"{lo}, {hi}"
+
+
+@pytest.mark.parametrize("typed", ["−5, 5", "－5，5", "-5 5"])
+def test_window_typed_with_a_typographic_or_full_width_minus(typed):
+    """Chinese input methods type U+2212 or the full-width minus; the number rule reads both as '-'."""
+    settings = parse_settings(rows(event_window=typed, event_reference="−1"))
+    assert settings.event_window == (-5, 5) and settings.event_reference == -1

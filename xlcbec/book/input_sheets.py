@@ -195,6 +195,23 @@ def pilot_year_column(frame: pd.DataFrame, column: str, sheet: str) -> pd.Series
     return years
 
 
+def period_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The Panel's period: a whole-number year between 1900 and 2100 (15 or 20015 is a typing slip, not a year)."""
+    years = integer_column(frame, column, PANEL, what="a year (period)")
+    implausible = years.notna() & ((years < EARLIEST_YEAR) | (years > LATEST_YEAR))
+    if implausible.any():
+        rows = [int(r) for r in years.index[implausible.to_numpy(dtype=bool)]]
+        raise InputError(
+            f"{int(years[rows[0]])} in cell {', '.join(cell_ref(frame, column, r) for r in rows[:_SHOWN])} is not a "
+            f"plausible year (expected {EARLIEST_YEAR}-{LATEST_YEAR})",
+            sheet=PANEL,
+            row=rows,
+            column=column,
+            fix="type the full year, e.g. 2015",
+        )
+    return years
+
+
 def panel_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: bool = False) -> pd.DataFrame:
     """The Panel sheet typed: unit ids, whole-number periods, numeric (or label) columns."""
     problems = _Problems(collect_errors)
@@ -204,7 +221,7 @@ def panel_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: bool
     if problems.found:
         problems.finish()
     unit = problems.run(lambda: unit_column(frame, settings.unit, PANEL))
-    time = problems.run(lambda: integer_column(frame, settings.time, PANEL, what="a year (period)"))
+    time = problems.run(lambda: period_column(frame, settings.time))
     others = _convert_columns(frame, PANEL, settings, problems, skip=(settings.unit, settings.time))
     if unit is not None and time is not None:
         duplicated = pd.DataFrame({"u": unit, "t": time}).duplicated(keep=False)

@@ -238,10 +238,10 @@ def _window(key: str, value: Any) -> tuple[int, int]:
             f"'{key}' must be two whole numbers (first and last relative year), found {_shown(value)}",
             f"write them separated by a comma, such as {example}",
         )
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        raise _BadValue(f"'{key}' must be two whole numbers, found {text!r}", f"write them separated by a comma, such as {example}") from None
+    parsed = [to_number(p) for p in parts]  # the one number rule: "−5" with a typographic minus is -5
+    if any(n is None for n in parsed):
+        raise _BadValue(f"'{key}' must be two whole numbers, found {text!r}", f"write them separated by a comma, such as {example}")
+    numbers = [float(n) for n in parsed if n is not None]
     if not all(math.isfinite(n) and n.is_integer() for n in numbers):
         raise _BadValue(f"'{key}' must be two whole numbers, found {text!r}", f"write whole numbers such as {example}")
     lo, hi = int(numbers[0]), int(numbers[1])

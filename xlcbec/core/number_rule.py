@@ -6,7 +6,8 @@ worksheet functions and every estimator's column check
 
 - blank: ``None``, NaN, pandas' missing markers, an empty or whitespace-only text -> missing (NaN);
 - a finite int or float -> itself; +-inf and integers beyond the float range -> not a number;
-- text -> the number it spells after trimming spaces ("3.5", "-1e-3"); "nan",
+- text -> the number it spells after trimming spaces ("3.5", "-1e-3", "−5" with the
+  typographic or full-width minus); "nan",
   "inf", thousands separators, units and every other text -> not a number;
 - TRUE/FALSE -> 1/0 where the caller reads a sheet's cells or a 0/1 flag
   (``booleans=True``, as Excel's own arithmetic does), not a number elsewhere;
@@ -22,6 +23,9 @@ import math
 import numbers
 import re
 from typing import Any
+
+# The minus signs Chinese input methods and word processors type: the typographic minus and the full-width one.
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\uff0d": "-"})
 
 # A decimal number as typed: sign, digits with an optional point, optional exponent (no nan/inf words).
 NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -56,7 +60,7 @@ def to_number(value: Any, *, booleans: bool = False) -> float | None:
             return None
         return number if math.isfinite(number) else None
     if isinstance(value, str):
-        text = value.strip()
+        text = value.strip().translate(_MINUS_SIGNS)
         if not NUMBER_TEXT.fullmatch(text):
             return None
         number = float(text)
