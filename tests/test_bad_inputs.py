@@ -476,3 +476,23 @@ def test_the_old_xls_is_a_real_excel97_file():
     assert olefile.isOleFile(str(OLD_XLS))
     with olefile.OleFileIO(str(OLD_XLS)) as ole:
         assert ole.exists("Workbook")
+
+
+def test_one_city_and_a_blank_template_are_said_plainly_by_check_and_refresh(tmp_path, capsys):
+    """check and refresh stop at the same plain message (exit 2), naming the sheet and the column."""
+    from xlcbec.book.template import write_template
+
+    blank = write_template(tmp_path / "blank.xlsx")
+    one = small_workbook(tmp_path / "one.xlsx")
+    wb = openpyxl.load_workbook(one)
+    panel = wb["Panel"]
+    first = panel.cell(2, 1).value
+    for row in range(panel.max_row, 1, -1):
+        if panel.cell(row, 1).value != first:
+            panel.delete_rows(row)
+    wb.save(one)
+    for book, words in ((blank, "the panel has no data rows"), (one, "a difference-in-differences needs at least two")):
+        for command in (["check", str(book)], ["refresh", str(book), "--only", "baseline", "--quiet"]):
+            assert main(command) == 2
+            err = capsys.readouterr().err
+            assert words in err and "Sheet 'Panel'" in err and "Fix:" in err and "Traceback" not in err, err

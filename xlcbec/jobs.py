@@ -22,7 +22,7 @@ from xlcbec.book.contract import ANALYSES
 from xlcbec.book.settings import Settings, locate_option
 from xlcbec.core.results import estimates_frame
 from xlcbec.errors import EstimationError, InputError, InputErrors, NotApplicableError, XlcbecError, XlcbecWarning
-from xlcbec.study import Study, locate_in_panel, prepare_study, study_problems, treatment_problems
+from xlcbec.study import PANEL_SHEET, Study, locate_in_panel, prepare_study, study_problems, treatment_problems
 
 # Analyses whose failure to estimate is the user's problem to fix (exit 2);
 # for the others an estimation problem skips that analysis with a Log line.
@@ -88,6 +88,9 @@ def prepare_inputs(inputs: Any, analyses: Sequence[str]) -> Study:
 
     settings: Settings = inputs.settings
     merged = merge_cities(inputs.panel, inputs.cities, settings.unit)
+    if merged.panel.empty:  # said first: every other check would only repeat it in other words
+        raise InputError("the panel has no data rows: the Panel sheet holds only its header", sheet=PANEL_SHEET, row=2,
+                         fix=f"paste one row per {settings.unit} and {settings.time} below the header row")
     found = treatment_problems(list(merged.panel.columns), settings)
     if found:
         raise _raised(found)

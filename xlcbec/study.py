@@ -136,6 +136,13 @@ def study_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
     columns = set(study.data.columns)
     chosen = set(analyses)
     problems: list[InputError] = []
+    units = study.data[study.unit].dropna().unique()
+    if chosen & set(_USES_OUTCOME) and len(units) < 2:
+        problems.append(InputError(
+            f"the Panel has {'one ' + study.unit + ' (' + str(units[0]) + ')' if len(units) else f'no {study.unit}'}: "
+            f"a difference-in-differences needs at least two, to compare treated with not yet treated",
+            sheet=PANEL_SHEET, column=study.unit,
+            fix=f"fill in the Panel for every {study.unit} of the study (one row per {study.unit} and {study.time})"))
     if chosen & set(_USES_OUTCOME) and s.outcome not in columns:
         problems.append(outcome_error(s, s.outcome))
     if chosen & set(_USES_CONTROLS) and "controls" in s.explicit:
