@@ -138,6 +138,19 @@ def test_merged_header_cells_are_refused(tmp_path):
     assert caught.value.sheet == "Panel" and caught.value.row == 1
 
 
+@pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
+def test_merged_cells_inside_the_data_are_refused_with_the_range(tmp_path, engine):
+    """A region typed once over a merged block would leave every other row blank: refused, not guessed."""
+    path = panel_with(tmp_path / "md.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    workbook["Panel"].merge_cells("C3:C5")
+    workbook.save(path)
+    with pytest.raises(InputError, match=r"merged cells C3:C5 inside the data") as caught:
+        read_inputs(path, engine=engine)
+    assert (caught.value.sheet, caught.value.row, caught.value.column) == ("Panel", 3, "C")
+    assert "unmerge" in caught.value.fix
+
+
 def test_blank_header_over_data_is_refused(tmp_path):
     path = raw_book(tmp_path / "b.xlsx", {"Panel": [["city", "year", None], [1, 2015, 0.5]]})
     with pytest.raises(InputError, match="column C has data .* but no header") as caught:

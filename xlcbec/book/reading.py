@@ -35,6 +35,9 @@ from xlcbec.errors import InputError, InputErrors
 
 Engine = Literal["auto", "calamine", "openpyxl"]
 
+# Sheets of one value per cell, where a merged range would silently blank rows.
+DATA_SHEETS: tuple[str, ...] = (PANEL, CITIES)
+
 
 class SheetSource(Protocol):
     """Anything that lists sheets and hands over one sheet's values in one bulk read.
@@ -79,6 +82,10 @@ class _ScannedSource:
 
     def merged_header(self, sheet: str) -> list[tuple[int, int]]:
         return merged_header_ranges(self.scan(sheet))
+
+    def merged_data(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        """Merged ranges below the header row: the readers see their value in the first cell only."""
+        return [(r1, c1, r2, c2) for r1, c1, r2, c2 in self.scan(sheet).merged if r2 > 1 and (r2 > r1 or c2 > c1)]
 
 
 def _stray_cells_error(sheet: str, extent: SheetExtent) -> InputError:
@@ -240,6 +247,18 @@ def sheet_frame(source: SheetSource, sheet: str) -> pd.DataFrame:
     names = source.sheet_names()
     if sheet not in names:
         raise missing_sheet_error(sheet, names)
+    merged_data = getattr(source, "merged_data", None)
+    if sheet in DATA_SHEETS and callable(merged_data):
+        ranges = merged_data(sheet)
+        if ranges:
+            shown = ", ".join(f"{cell_name(r1, c1)}:{cell_name(r2, c2)}" for r1, c1, r2, c2 in ranges[:8])
+            more = f" and {len(ranges) - 8} more" if len(ranges) > 8 else ""
+            raise InputError(
+                f"merged cells {shown}{more} inside the data: only the first cell of a merged range holds a value, "
+                "so every other row of it would read as blank",
+                sheet=sheet, row=[r1 for r1, _, _, _ in ranges[:8]], column=column_letter(ranges[0][1]),
+                fix="select the range, unmerge it (Home > Merge & Center) and fill the value into every row",
+            )
     values = source.read_values(sheet)
     merged_header = getattr(source, "merged_header", None)
     merged = merged_header(sheet) if callable(merged_header) else []
