@@ -49,7 +49,6 @@ def require_columns(data: pd.DataFrame, columns: Sequence[str], *, role: str = "
             available = ", ".join(str(c) for c in list(data.columns)[:20])
             raise InputError(
                 f"the {role} '{column}' is not in the data (columns found: {available})",
-                
                 column=str(column),
                 fix=f"add a column headed '{column}' or correct the name (names are case-sensitive)",
             )
@@ -75,7 +74,6 @@ def numeric_column(data: pd.DataFrame, column: str) -> np.ndarray:
             labels = data.index[bad]
             raise located_error(
                 f"expected a number, found {as_object[bad].iloc[0]!r}",
-                
                 rows=list(labels),
                 column=str(column),
                 fix="enter a number (no units or text) or leave the cell blank if the value is missing",
@@ -85,7 +83,6 @@ def numeric_column(data: pd.DataFrame, column: str) -> np.ndarray:
     if infinite.any():
         raise located_error(
             "expected a finite number, found an infinite value",
-            
             rows=list(data.index[infinite]),
             column=str(column),
             fix="replace the value by a finite number or leave the cell blank",

@@ -63,7 +63,6 @@ def _as_periods(values: pd.Series, *, column: str, what: str) -> pd.Series:
         first = values[bad_text].iloc[0]
         raise InputError(
             f"expected {what} as a whole number, found {_shown(first)}",
-            
             row=_row_labels(values.index[bad_text][:1]) or None,
             column=column,
             fix="type the year as a plain number such as 2015 (no text, units or characters like 年)",
@@ -72,7 +71,6 @@ def _as_periods(values: pd.Series, *, column: str, what: str) -> pd.Series:
     if fractional.any():
         raise InputError(
             f"expected {what} as a whole number, found {_shown(numeric[fractional].iloc[0])}",
-            
             row=_row_labels(values.index[fractional][:1]) or None,
             column=column,
             fix="use whole years such as 2015",
@@ -85,7 +83,6 @@ def _check_plausible_years(values: pd.Series, *, column: str) -> None:
     if implausible.any():
         raise InputError(
             f"{values[implausible].iloc[0]:g} is not a plausible year (expected {EARLIEST_YEAR}-{LATEST_YEAR})",
-            
             row=_row_labels(values.index[implausible][:1]) or None,
             column=column,
             fix="type the first year of the pilot (e.g. 2016), or leave it blank for a city that was never a pilot",
@@ -112,7 +109,6 @@ def prepare_panel(
         if column not in frame.columns:
             raise InputError(
                 f"the {'unit' if column == unit else 'time'} column {column!r} is missing",
-                
                 column=column,
                 fix=f"add a column headed {column!r} or set Settings '{'unit' if column == unit else 'time'}' to the right header",
             )
@@ -135,7 +131,6 @@ def prepare_panel(
         raise InputError(
             f"{unit} {_shown(first[unit])} appears more than once for {time} {int(first[time])}"
             + (f" ({int(duplicated.sum())} duplicated rows in all)" if duplicated.sum() > 2 else ""),
-            
             row=rows or None,
             fix="keep one row per city and year (delete or merge the duplicates)",
         )
@@ -149,7 +144,6 @@ def prepare_panel(
         if not first_treat or first_treat not in data.columns:
             raise InputError(
                 f"the first-treatment-year column {first_treat!r} is missing",
-                
                 column=first_treat,
                 fix="add the pilot year of each city (Panel or Cities sheet), or name a 0/1 treatment column in Settings 'treatment'",
             )
@@ -169,14 +163,12 @@ def prepare_panel(
     if not treated.any():
         raise InputError(
             "no row is treated, so the policy effect cannot be estimated",
-            
             column=treatment or first_treat,
             fix="fill in the pilot years of the pilot cities (within the years of the panel)",
         )
     if treated.all():
         raise InputError(
             "every row is treated, so there is no comparison group",
-            
             column=treatment or first_treat,
             fix="include cities that were not (yet) pilots",
         )
@@ -210,7 +202,6 @@ def _first_treat_years(data: pd.DataFrame, *, unit: str, column: str) -> pd.Seri
         rows = _row_labels(data.index[data[unit] == bad_unit])
         raise InputError(
             f"unit {_shown(bad_unit)} has different pilot years in different rows",
-            
             row=rows or None,
             column=column,
             fix="give every row of a city the same pilot year (or put it once in the Cities sheet)",
@@ -229,7 +220,6 @@ def _from_treatment_column(
     if bad.any():
         raise InputError(
             f"the treatment must be 0 or 1, found {_shown(data.loc[bad, column].iloc[0])}",
-            
             row=_row_labels(data.index[bad][:8]) or None,
             column=column,
             fix="use 1 for treated city-years and 0 otherwise (no blanks)",
@@ -244,7 +234,6 @@ def _from_treatment_column(
         raise InputError(
             f"the treatment of unit {_shown(bad_unit)} switches back from 1 to 0 in {time} {int(data.at[row, time])} "
             f"(treated from {int(on.min())}); a pilot zone, once set up, stays treated",
-            
             row=_row_labels(pd.Index([row])) or None,
             column=column,
             fix="make the treatment absorbing (1 in every year from the first treated year on), or use the pilot year instead",

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.core.blas import single_blas_thread
-from xlcbec.core.numbers import numeric_column
+from xlcbec.core.numbers import numeric_column, require_columns
 from xlcbec.core.options import FIXED_EFFECTS, FixedEffect, SmallSample, Vcov, check_choice
 from xlcbec.core.results import RegressionResult, RowAccount
 from xlcbec.core.within import FixedEffectsSample
@@ -77,17 +77,6 @@ class EstimationSample:
     cluster: str | None = None  # the column the cluster codes come from
 
 
-def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise InputError(
-            f"column {missing[0]!r} is needed but not found (columns present: {', '.join(map(str, data.columns[:30]))})",
-            
-            column=missing[0],
-            fix=f"add a column named {missing[0]!r} or correct the name in Settings",
-        )
-
-
 def _drop_singletons(unit: np.ndarray, time: np.ndarray, keep: np.ndarray, fixed_effects: Sequence[str]) -> np.ndarray:
     """Iteratively drop observations alone in a fixed-effect group (as reghdfe does)."""
     keep = keep.copy()
@@ -122,7 +111,7 @@ def prepare_sample(
     """Choose the rows a model can use (complete cases, positive weights, no singletons)."""
     fes = normalize_fixed_effects(fixed_effects)
     needed = [unit, time, *columns] + ([cluster] if cluster else []) + ([weights] if weights else [])
-    _require_columns(data, list(dict.fromkeys(needed)))
+    require_columns(data, list(dict.fromkeys(needed)))
     read = len(data)
     dropped: dict[str, int] = {}
     complete = np.ones(read, dtype=bool)
@@ -266,7 +255,6 @@ def fit_twfe(
             cluster=cluster if vcov == "cluster" else None,
             weights=weights,
             drop_singletons=drop_singletons,
-            
         )
     # One copy of the data: the used rows of the outcome and regressors as one
     # column-major matrix, summarised (raw spread), then swept of the fixed effects in place.

@@ -40,6 +40,7 @@ from xlcbec.core.did.city_groups import (
     build_group_dummies,
     group_dummies,
 )
+from xlcbec.core.numbers import require_columns
 from xlcbec.core.options import FIXED_EFFECTS, MEGACITY_THRESHOLD, SEOptions
 from xlcbec.core.panel import TREATMENT
 from xlcbec.core.results import RegressionResult, estimate_row
@@ -231,10 +232,7 @@ def heterogeneity(
     notes += list(built.skipped.values())
     cluster = se.cluster_column(unit)
     base_columns = list(dict.fromkeys([unit, time, outcome, treatment, *controls, *([cluster] if cluster else [])]))
-    missing = [c for c in base_columns if c not in data.columns]
-    if missing:
-        raise InputError(f"column {missing[0]!r} is needed but not found", column=missing[0],
-                         fix=f"add a column named {missing[0]!r} or correct the name in Settings")
+    require_columns(data, base_columns)
     work = pd.concat([data[base_columns], built.dummies], axis=1)
     if not work.index.is_unique:  # .loc by sample rows needs unique labels; spreadsheet rows always are
         work.index = pd.RangeIndex(len(work))

@@ -208,7 +208,6 @@ def entropy_index(
         if missing[:, j].all():
             raise InputError(
                 "the indicator has no values" if len(data) else "the data has no rows",
-                
                 column=indicator,
                 fix=f"fill in the indicator or {_REMOVE_FIX}",
             )
@@ -222,7 +221,6 @@ def entropy_index(
     if rows.used < 2:
         raise InputError(
             f"the entropy index needs at least 2 rows with every indicator present, found {rows.used}",
-            
             fix="fill in the missing indicator values or remove the indicators that are mostly blank",
         )
     used = values[complete]
@@ -311,7 +309,6 @@ def _by_year_entropy(
         lonely = labels[counts < 2]
         raise InputError(
             f"by-year entropy needs at least 2 complete rows in every period; {time} {_join(lonely)} has fewer",
-            
             column=time,
             fix="use entropy_pooling = global, or fill in the missing indicator values for that period",
         )
@@ -326,7 +323,6 @@ def _by_year_entropy(
         years = labels[constant[:, column_pos]]
         raise InputError(
             f"the indicator takes a single value within {time} {_join(years)}, so by-year entropy weights are undefined",
-            
             column=indicators[column_pos],
             fix=f"use entropy_pooling = global, or {_REMOVE_FIX}",
         )
@@ -418,7 +414,6 @@ def _check_not_constant(values: np.ndarray, indicators: Sequence[str]) -> None:
         raise InputError(
             f"the indicator takes the single value {values[0, j]:g} in every row used, so it carries no information "
             "and its entropy weight is undefined (max = min)",
-            
             column=indicators[int(j)],
             fix=_REMOVE_FIX,
         )

@@ -91,7 +91,6 @@ def _location_quotient(
         if negative.any():
             raise located_error(
                 f"employment cannot be negative, found {col[negative][0]:g}",
-                
                 rows=list(data.index[negative]),
                 column=column,
                 fix="correct the value (persons employed) or leave the cell blank if it is unknown",
@@ -100,7 +99,6 @@ def _location_quotient(
     if zero_total.any():
         raise located_error(
             "total employment is 0, so the city's share of employment is 0 and the quotient is undefined",
-            
             rows=list(data.index[zero_total]),
             column=total,
             fix="enter the city's total employment or leave the cell blank if it is unknown",
@@ -121,7 +119,6 @@ def _location_quotient(
             raise InputError(
                 f"no employment in {', '.join(sectors)} in {time} {', '.join(str(y) for y in years[empty])}, "
                 "so the national service share is 0 and the quotient is undefined",
-                
                 column=time,
                 fix="check the sector employment columns for that year (blank rather than 0 when unknown)",
             )

@@ -458,7 +458,6 @@ def treatment_values(data: pd.DataFrame, treatment: str) -> np.ndarray:
         first = data.index[bad][0]
         raise InputError(
             f"the treatment must be 0 or 1, found {values[bad][0]:g}",
-            
             row=int(first) if isinstance(first, (int, np.integer)) else None,
             column=treatment,
             fix="code treated rows 1 and untreated rows 0",

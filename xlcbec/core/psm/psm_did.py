@@ -257,7 +257,6 @@ def _run(
     if complete.sum() == 0:
         raise InputError(
             "no row has the treatment, all covariates and the outcome",
-            
             fix=f"fill in {treatment}, {outcome} and the covariates {', '.join(covariates)}",
         )
     index = data.index[complete]
