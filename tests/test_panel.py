@@ -147,3 +147,17 @@ def test_nullable_integer_pilot_years():
     df["pilot_year"] = df["pilot_year"].astype("Int64")
     d = prepare_panel(df).data
     assert d.loc[d.city == "B", "CBEC"].sum() == 0 and d.loc[d.city == "A", "CBEC"].sum() == 3
+
+
+def test_own_treatment_column_beside_pilot_years_must_agree():
+    """A CBEC column typed by the user next to pilot years: checked, not silently replaced."""
+    derived = prepare_panel(small_panel()).data["CBEC"].to_numpy()
+    agreeing = prepare_panel(small_panel().assign(CBEC=derived))
+    assert any("own 'CBEC' column agrees" in note for note in agreeing.notes)
+    wrong = small_panel().assign(CBEC=derived)
+    row = wrong.index[(derived == 1)][0]
+    wrong.loc[row, "CBEC"] = 0.0
+    with pytest.raises(InputError) as err:
+        prepare_panel(wrong)
+    assert err.value.rows == (row,) and err.value.column == "CBEC"
+    assert "says 0 where the pilot year" in err.value.problem and "Settings 'treatment'" in err.value.fix

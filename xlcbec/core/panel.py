@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.core.number_rule import shown as _shown
+from xlcbec.core.numbers import located_error, numeric_column
 from xlcbec.core.options import INTERPOLATE, Interpolation, check_choice
 from xlcbec.errors import InputError
 
@@ -148,7 +149,10 @@ def prepare_panel(
                 fix="add the pilot year of each city (Panel or Cities sheet), or name a 0/1 treatment column in Settings 'treatment'",
             )
         first_year = _first_treat_years(data, unit=unit, column=first_treat)
-        data[treatment_name] = (data[time] >= first_year.fillna(np.inf)).astype(float)
+        derived = (data[time] >= first_year.fillna(np.inf)).astype(float)
+        if treatment_name in data.columns:
+            notes.append(_compare_own_treatment(data, derived, treatment_name, first_treat, time))
+        data[treatment_name] = derived
         late = data.loc[first_year > all_periods[-1], unit].nunique()
         early = data.loc[first_year <= all_periods[0], unit].nunique()
         if late:
@@ -272,3 +276,19 @@ def interpolate_interior(
             data.loc[fill, column] = (prev_v + (next_v - prev_v) * share)[fill]
             counts[column] = int(fill.sum())
     return data, counts
+
+
+def _compare_own_treatment(data: pd.DataFrame, derived: pd.Series, name: str, first_treat: str, time: str) -> str:
+    """A treatment column the user typed beside the pilot years must say the same; a note when it does."""
+    own = pd.Series(numeric_column(data, name), index=data.index)
+    differs = own.notna() & (own != derived)
+    if differs.any():
+        row = differs.index[differs.to_numpy()][0]
+        raise located_error(
+            f"the Panel's own {name!r} column says {own[row]:g} where the pilot year {_shown(data.loc[row, first_treat])} and "
+            f"the year {_shown(data.loc[row, time])} give {derived[row]:g} ({int(differs.sum())} row(s) disagree)",
+            rows=list(differs.index[differs.to_numpy()]), column=name,
+            fix=f"delete the {name!r} column (xlcbec derives it from '{first_treat}'), correct it, or name it in "
+                f"Settings 'treatment' to use it instead of the pilot years",
+        )
+    return f"the Panel's own {name!r} column agrees with {name} derived from '{first_treat}' on every filled row"
