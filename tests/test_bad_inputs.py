@@ -496,3 +496,25 @@ def test_one_city_and_a_blank_template_are_said_plainly_by_check_and_refresh(tmp
             assert main(command) == 2
             err = capsys.readouterr().err
             assert words in err and "Sheet 'Panel'" in err and "Fix:" in err and "Traceback" not in err, err
+
+
+def test_a_default_control_typed_with_a_note_is_a_warning_check_prints_and_the_results_say(tmp_path, capsys):
+    """'lnpop（人口对数）' is not 'lnpop': the models leave it out, and every place the user looks says so."""
+    book = small_workbook(tmp_path / "renamed.xlsx")
+    wb = openpyxl.load_workbook(book)
+    panel = wb["Panel"]
+    for cell in panel[1]:
+        if cell.value == "lnpop":
+            cell.value = "lnpop（人口对数）"
+    wb.save(book)
+    assert main(["check", str(book)]) == 0
+    captured = capsys.readouterr()
+    assert "default control 'lnpop' (closest header: 'lnpop（人口对数）') is not a Panel column" in captured.err
+    assert "1 warning(s)" in captured.out
+    out = tmp_path / "renamed.results.xlsx"
+    assert main(["refresh", str(book), "--only", "baseline", "--quiet"]) == 0
+    results = openpyxl.load_workbook(out, read_only=True)
+    log = [str(v) for row in results["Log"].iter_rows(values_only=True) for v in row if v]
+    baseline = [str(v) for row in results["Baseline"].iter_rows(values_only=True) for v in row if v]
+    for text in (log, baseline):
+        assert any("default control 'lnpop'" in t and "the models use" in t for t in text)

@@ -270,7 +270,10 @@ def test_check_says_so_when_there_is_no_problem() -> None:
              ["Ningbo", 2015, 0.4, None], ["Ningbo", 2016, 0.45, None]]
     host = FakeHost({"Panel": panel})
     ribbon.dispatch("check", host=host)
-    assert host.messages == [("No problems found in the input sheets.", False)]
+    ((text, critical),) = host.messages
+    assert text.startswith("No problems found in the input sheets.") and not critical
+    # No control columns at all: the defaults are left out, and Check says so before a refresh.
+    assert "Warning: default controls 'lnpop'" in text and "the models use no controls" in text
 
 
 def test_check_reports_what_a_refresh_would_stop_at() -> None:

@@ -247,9 +247,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     book = Path(args.book)
     if not book.exists():
         raise InputError(f"the workbook {str(book)!r} does not exist", fix="check the path and the file name")
-    problems = check_book(book)
+    warnings: list[str] = []
+    problems = check_book(book, warnings=warnings)
     if not problems:
-        print(f"{book}: no problems found")
+        for warning in warnings:
+            print(f"xlcbec: warning: {warning}", file=sys.stderr)
+        print(f"{book}: no problems found" + (f"; {len(warnings)} warning(s)" if warnings else ""))
         return EXIT_OK
     for problem in problems:
         print(f"xlcbec: {problem}", file=sys.stderr)

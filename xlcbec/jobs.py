@@ -112,18 +112,23 @@ def _raised(problems: list[InputError]) -> InputError | InputErrors:
     return problems[0] if len(problems) == 1 else InputErrors(problems)
 
 
-def check_inputs(inputs: Any, *, only: Sequence[str] | None = None) -> list[XlcbecError]:
-    """Every problem a refresh of ``inputs`` would stop at before estimating (empty = ready to run)."""
+def check_inputs(inputs: Any, *, only: Sequence[str] | None = None, warnings: list[str] | None = None) -> list[XlcbecError]:
+    """Every problem a refresh of ``inputs`` would stop at before estimating (empty = ready to run).
+
+    With a ``warnings`` list, what the refresh's Log will warn about is appended to it.
+    """
     try:
-        prepare_inputs(inputs, resolve_analyses(inputs.settings, only))
+        study = prepare_inputs(inputs, resolve_analyses(inputs.settings, only))
     except InputErrors as errors:
         return list(errors.errors)
     except XlcbecError as error:
         return [error]
+    if warnings is not None:
+        warnings.extend(study.warnings)
     return []
 
 
-def check_source(source: Any) -> list[XlcbecError]:
+def check_source(source: Any, *, warnings: list[str] | None = None) -> list[XlcbecError]:
     """``xlcbec check`` and the ribbon's Check inputs: reading problems first, then the study's."""
     from xlcbec.book.reading import inputs_from_source
 
@@ -133,10 +138,10 @@ def check_source(source: Any) -> list[XlcbecError]:
         return list(errors.errors)
     except InputError as error:
         return [error]
-    return check_inputs(inputs)
+    return check_inputs(inputs, warnings=warnings)
 
 
-def check_book(path: Any) -> list[XlcbecError]:
+def check_book(path: Any, *, warnings: list[str] | None = None) -> list[XlcbecError]:
     """Every problem of the workbook file at ``path``; file-level problems stop at once."""
     from xlcbec.book.reading import read_inputs
 
@@ -146,7 +151,7 @@ def check_book(path: Any) -> list[XlcbecError]:
         return list(errors.errors)
     except InputError as error:
         return [error]
-    return check_inputs(inputs)
+    return check_inputs(inputs, warnings=warnings)
 
 
 def run_study(
@@ -204,7 +209,7 @@ def run_inputs(
         run = run_study(study, analyses, progress=progress)
     run.timings = {"read and prepare": prepared, **run.timings}
     return RunReport(study=study, run=run, settings=settings, started=started,
-                     seconds=time.perf_counter() - clock, analyses=analyses, notes=list(study.notes))
+                     seconds=time.perf_counter() - clock, analyses=analyses, notes=list(study.warnings) + list(study.notes))
 
 
 # Below this many rows the matrices are small: BLAS threads cost more in start-up

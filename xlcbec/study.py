@@ -35,6 +35,8 @@ class Study:
     policies: pd.DataFrame
     keywords: pd.DataFrame
     notes: tuple[str, ...] = ()
+    # What a user should see before trusting the results (check prints them; the Log and the tables say them).
+    warnings: tuple[str, ...] = ()
     # Moves an error an analysis raises to where the user typed the value (Settings row, Cities cell).
     locate: Callable[[InputError], InputError] = field(default=lambda error: error, compare=False, repr=False)
 
@@ -70,6 +72,44 @@ def locate_in_panel(error: InputError) -> InputError:
     if error.sheet is not None or isinstance(error, OptionError):
         return error
     return InputError(error.problem, sheet=PANEL_SHEET, row=error.rows or None, column=error.column, fix=error.fix)
+
+
+def default_control_warnings(columns: Sequence[str], settings: Settings) -> tuple[str, ...]:
+    """A default control the Panel lacks is left out of the models: say which, and the header it may be typed as.
+
+    A control named in Settings must exist (an error, :func:`study_problems`);
+    the defaults apply only where the data have them, which must not go unseen.
+    """
+    if "controls" in settings.explicit:
+        return ()
+    present = [str(c) for c in columns]
+    missing = [c for c in settings.controls if c not in present]
+    if not missing:
+        return ()
+    used = [c for c in settings.controls if c in present]
+    hints = []
+    for control in missing:
+        header = _closest_header(control, present)
+        hints.append(f"'{control}'" + (f" (closest header: '{header}')" if header else ""))
+    return (
+        f"default control{'s' if len(missing) > 1 else ''} {', '.join(hints)} "
+        f"{'are not Panel columns' if len(missing) > 1 else 'is not a Panel column'} and left out of every model; "
+        f"the models use {', '.join(used) if used else 'no controls'}. Fix: name the Panel column exactly "
+        "as the control, or list your controls in Settings 'controls'",
+    )
+
+
+def _closest_header(name: str, headers: Sequence[str]) -> str | None:
+    """A header that is ``name`` with a note around it (``lnpop（人口对数）``), or else a close spelling."""
+    import difflib
+    import re
+
+    bare = {h: re.sub(r"[（(\[【].*?[）)\]】]", "", h).strip().lower() for h in headers}
+    for header, stripped in bare.items():
+        if stripped == name.lower():
+            return header
+    close = difflib.get_close_matches(name.lower(), list(bare.values()), n=1, cutoff=0.8)
+    return next((h for h, s in bare.items() if close and s == close[0]), None)
 
 
 def setting_error(settings: Settings, key: str, problem: str, *, fix: str) -> InputError:
@@ -248,6 +288,7 @@ def prepare_study(
     prepared = PanelData(data=data, unit=prepared.unit, time=prepared.time, treatment=prepared.treatment,
                          periods=prepared.periods, notes=prepared.notes, interpolated=prepared.interpolated)
     empty = pd.DataFrame()
+    control_notes = default_control_warnings(list(data.columns), settings)
     return Study(prepared, settings, indices, policies if policies is not None else empty,
                  keywords if keywords is not None else empty,
-                 tuple(notes) + prepared.notes + tuple(index_notes) + tuple(spec_notes))
+                 tuple(notes) + prepared.notes + tuple(index_notes) + tuple(spec_notes), warnings=control_notes)

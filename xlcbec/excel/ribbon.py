@@ -130,11 +130,12 @@ def _check(host: Host) -> None:
     host.status("xlcbec: checking the input sheets ...")
     try:
         # The same checks as `xlcbec check`: reading, then what a refresh would stop at.
-        problems = check_source(host.backend())
+        warnings: list[str] = []
+        problems = check_source(host.backend(), warnings=warnings)
     finally:
         host.status(None)
     if not problems:
-        host.message("No problems found in the input sheets.")
+        host.message("\n".join(["No problems found in the input sheets."] + [f"Warning: {w}" for w in warnings]))
         return
     lines = [f"{len(problems)} problem(s) found:"] + [f"- {problem}" for problem in problems]
     host.message("\n".join(lines), critical=True)

@@ -106,7 +106,7 @@ def baseline_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     columns = [(dependent, fit) for fit in result.models.values()]
     flags = [name != "no_controls" for name in result.models]
     notes = [view.zh("Column (3) excludes the municipalities.", "第（3）列剔除直辖市样本。")] if "excl_municipalities" in result.models else []
-    notes += list(result.notes)
+    notes += list(result.notes) + list(getattr(study, "warnings", ()))  # e.g. default controls the Panel lacks
     main = result.main
     # Collinear controls dropped, rows dropped (missing values, singletons): said under the table too.
     notes += [w for w in main.notes if w not in notes]
