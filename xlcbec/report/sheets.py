@@ -100,13 +100,24 @@ def descriptives_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
 # --- Baseline -------------------------------------------------------------------
 
 
+def _controls_left_out(result: Any, view: View) -> list[str]:
+    """A short note when default controls the Panel lacks were left out (the Log has the full warning)."""
+    left_out = [c for c in view.controls if c not in result.controls]
+    if not left_out:
+        return []
+    used = ", ".join(result.controls) or view.zh("none", "无")
+    missing = ", ".join(left_out)
+    return [view.zh(f"Controls used: {used} ({missing}: not a Panel column).",
+                    f"所用控制变量：{used}（{missing} 不是 Panel 中的列）。")]
+
+
 def baseline_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     result = outcome.result
     dependent = label(study.settings.outcome, view.language)
     columns = [(dependent, fit) for fit in result.models.values()]
     flags = [name != "no_controls" for name in result.models]
     notes = [view.zh("Column (3) excludes the municipalities.", "第（3）列剔除直辖市样本。")] if "excl_municipalities" in result.models else []
-    notes += list(result.notes) + list(getattr(study, "warnings", ()))  # e.g. default controls the Panel lacks
+    notes += list(result.notes) + _controls_left_out(result, view)
     main = result.main
     # Collinear controls dropped, rows dropped (missing values, singletons): said under the table too.
     notes += [w for w in main.notes if w not in notes]
