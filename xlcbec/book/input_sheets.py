@@ -181,35 +181,29 @@ def _convert_columns(frame: pd.DataFrame, sheet: str, settings: Settings, proble
 def pilot_year_column(frame: pd.DataFrame, column: str, sheet: str) -> pd.Series:
     """The first-treatment year: a whole number between 1900 and 2100, or 0 / empty for never."""
     years = integer_column(frame, column, sheet, what="a year (or 0 / empty for never)")
-    implausible = years.notna() & (years != 0) & ((years < EARLIEST_YEAR) | (years > LATEST_YEAR))
-    if implausible.any():
-        rows = [int(r) for r in years.index[implausible.to_numpy(dtype=bool)]]
-        raise InputError(
-            f"{int(years[rows[0]])} in cell {', '.join(cell_ref(frame, column, r) for r in rows[:_SHOWN])} is not a "
-            f"plausible pilot year (expected {EARLIEST_YEAR}-{LATEST_YEAR})",
-            sheet=sheet,
-            row=rows,
-            column=column,
-            fix="type the first year of the pilot (e.g. 2016), or leave it blank for a city that was never a pilot",
-        )
+    _check_years(frame, column, sheet, years, years.notna() & (years != 0), what="pilot year",
+                 fix="type the first year of the pilot (e.g. 2016), or leave it blank for a city that was never a pilot")
     return years
 
 
 def period_column(frame: pd.DataFrame, column: str) -> pd.Series:
     """The Panel's period: a whole-number year between 1900 and 2100 (15 or 20015 is a typing slip, not a year)."""
     years = integer_column(frame, column, PANEL, what="a year (period)")
-    implausible = years.notna() & ((years < EARLIEST_YEAR) | (years > LATEST_YEAR))
+    _check_years(frame, column, PANEL, years, years.notna(), what="year", fix="type the full year, e.g. 2015")
+    return years
+
+
+def _check_years(frame: pd.DataFrame, column: str, sheet: str, years: pd.Series, checked: pd.Series, *,
+                 what: str, fix: str) -> None:
+    """Years outside 1900-2100 among the ``checked`` cells: one error naming every such cell."""
+    implausible = checked & ((years < EARLIEST_YEAR) | (years > LATEST_YEAR))
     if implausible.any():
         rows = [int(r) for r in years.index[implausible.to_numpy(dtype=bool)]]
         raise InputError(
             f"{int(years[rows[0]])} in cell {', '.join(cell_ref(frame, column, r) for r in rows[:_SHOWN])} is not a "
-            f"plausible year (expected {EARLIEST_YEAR}-{LATEST_YEAR})",
-            sheet=PANEL,
-            row=rows,
-            column=column,
-            fix="type the full year, e.g. 2015",
+            f"plausible {what} (expected {EARLIEST_YEAR}-{LATEST_YEAR})",
+            sheet=sheet, row=rows, column=column, fix=fix,
         )
-    return years
 
 
 def panel_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: bool = False) -> pd.DataFrame:
