@@ -52,8 +52,6 @@ def _present_controls(study: Study) -> tuple[str, ...]:
 
 
 def run_index(study: Study) -> Outcome:
-    if not study.indices:
-        raise NotApplicableError("no index is defined on the Indicators sheet")
     rows: list[dict[str, Any]] = []
     for result in study.indices.values():
         rows += result.to_estimates()
@@ -99,12 +97,10 @@ def run_psm(study: Study) -> Outcome:
     from xlcbec.core.psm.psm_did import psm_did
 
     s = study.settings
-    covariates = s.psm_covariates if s.psm_covariates is not None else _present_controls(study)
+    covariates = psm_covariates(study)
     missing = [c for c in covariates if c not in study.data.columns]
     if missing:
         raise missing_columns_error(s, "psm_covariates", "PSM covariate", missing)
-    if not covariates:
-        raise NotApplicableError("PSM needs covariates (Settings 'psm_covariates' or 'controls')")
     result = psm_did(
         study.data, treatment=TREATMENT, covariates=list(covariates), outcome=_require_outcome(study),
         controls=list(_present_controls(study)), matching=s.matching, bootstrap=s.bootstrap,
@@ -117,8 +113,6 @@ def run_heterogeneity(study: Study) -> Outcome:
     from xlcbec.core.did.heterogeneity import heterogeneity
 
     s = study.settings
-    if not s.heterogeneity:
-        raise NotApplicableError("no heterogeneity groups are selected (Settings 'heterogeneity' is none)")
     result = heterogeneity(
         study.data, outcome=_require_outcome(study), groups=s.heterogeneity, controls=_present_controls(study),
         base_year=s.base_year, megacity_threshold=s.megacity_threshold, **study.model_options(),
@@ -130,13 +124,9 @@ def run_mediation(study: Study) -> Outcome:
     from xlcbec.core.did.mediation import mediation
 
     s = study.settings
-    if not s.mediators:
-        raise NotApplicableError("no mediators are selected (Settings 'mediators' is none)")
     present = [m for m in s.mediators if m in study.data.columns]
     if len(present) < len(s.mediators) and "mediators" in s.explicit:
         raise missing_columns_error(s, "mediators", "mediator", [m for m in s.mediators if m not in present])
-    if not present:
-        raise NotApplicableError("none of the mediators " + ", ".join(s.mediators) + " is a Panel column or index")
     result = mediation(
         study.data, outcome=_require_outcome(study), mediators=list(s.mediators), controls=_present_controls(study),
         bootstrap=s.bootstrap, **study.model_options(),
@@ -147,8 +137,6 @@ def run_mediation(study: Study) -> Outcome:
 def run_policy_text(study: Study) -> Outcome:
     from xlcbec.core.text.policy_text import analyse_policy_text
 
-    if study.policies is None or study.policies.empty:
-        raise NotApplicableError("the Policies sheet has no documents")
     keywords = study.keywords if study.keywords is not None and not study.keywords.empty else None
     result = analyse_policy_text(study.policies, keywords)
     return Outcome("policy_text", result, result.to_estimates(), result.notes)
@@ -202,6 +190,88 @@ def run_sun_abraham(study: Study) -> Outcome:
     return Outcome("sun_abraham", result, result.to_estimates(), result.notes)
 
 
+# --- whether an analysis applies (checked before it runs, by check and refresh alike) -------------
+
+
+def psm_covariates(study: Study) -> tuple[str, ...]:
+    """Settings 'psm_covariates', or else the controls the data have."""
+    s = study.settings
+    if s.psm_covariates is not None:
+        return tuple(s.psm_covariates)
+    return tuple(c for c in study.controls if c in study.data.columns)
+
+
+def _index_applies(study: Study) -> NotApplicableError | None:
+    if study.indices:
+        return None
+    return NotApplicableError("no index is defined on the Indicators sheet", sheet="Indicators",
+                              column="index, column, direction")
+
+
+def _psm_applies(study: Study) -> NotApplicableError | None:
+    if psm_covariates(study):
+        return None
+    return NotApplicableError("PSM needs covariates (Settings 'psm_covariates' or 'controls')", sheet="Panel",
+                              setting="psm_covariates")
+
+
+def _heterogeneity_applies(study: Study) -> NotApplicableError | None:
+    if study.settings.heterogeneity:
+        return None
+    return NotApplicableError("no heterogeneity groups are selected (Settings 'heterogeneity' is none)",
+                              setting="heterogeneity")
+
+
+def _mediation_applies(study: Study) -> NotApplicableError | None:
+    s = study.settings
+    if not s.mediators:
+        return NotApplicableError("no mediators are selected (Settings 'mediators' is none)", setting="mediators")
+    if not any(m in study.data.columns for m in s.mediators):
+        return NotApplicableError("none of the mediators " + ", ".join(s.mediators) + " is a Panel column or index",
+                                  sheet="Panel", column=", ".join(s.mediators), setting="mediators")
+    return None
+
+
+def _policy_text_applies(study: Study) -> NotApplicableError | None:
+    if study.policies is not None and not study.policies.empty:
+        return None
+    return NotApplicableError("the Policies sheet has no documents", sheet="Policies", column="text")
+
+
+def _staggered_applies(study: Study) -> NotApplicableError | None:
+    """The staggered-adoption diagnostics compare cohorts: some unit must start the pilot inside the sample."""
+    periods = study.panel.periods
+    first = study.data[FIRST_TREAT] if FIRST_TREAT in study.data.columns else None
+    if first is None or not periods:
+        return None
+    inside = first.notna() & (first > periods[0]) & (first <= periods[-1])
+    if inside.any():
+        return None
+    s = study.settings
+    column = s.treatment or s.first_treat
+    return NotApplicableError(
+        f"no {study.unit} starts the pilot inside the sample ({periods[0] + 1}-{periods[-1]}), so there is no "
+        "cohort to compare", sheet="Cities" if not s.treatment else "Panel", column=column)
+
+
+APPLIES: dict[str, Callable[[Study], NotApplicableError | None]] = {
+    "index": _index_applies,
+    "psm": _psm_applies,
+    "heterogeneity": _heterogeneity_applies,
+    "mediation": _mediation_applies,
+    "policy_text": _policy_text_applies,
+    "bacon": _staggered_applies,
+    "cs": _staggered_applies,
+    "sun_abraham": _staggered_applies,
+}
+
+
+def not_applicable(name: str, study: Study) -> NotApplicableError | None:
+    """Why analysis ``name`` does not apply to ``study`` (it is then skipped), or None."""
+    applies = APPLIES.get(name)
+    return applies(study) if applies else None
+
+
 ANALYSIS_FUNCTIONS: dict[str, Callable[[Study], Outcome]] = {
     "index": run_index,
     "descriptives": run_descriptives,
@@ -224,6 +294,7 @@ class StudyRun:
 
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, Exception] = field(default_factory=dict)  # the skip's error: what to add (readiness)
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 

@@ -242,22 +242,29 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from xlcbec.jobs import check_book
+    from xlcbec.jobs import check_book_report
+    from xlcbec.readiness import readiness_lines
 
     book = Path(args.book)
     if not book.exists():
         raise InputError(f"the workbook {str(book)!r} does not exist", fix="check the path and the file name")
-    warnings: list[str] = []
-    problems = check_book(book, warnings=warnings)
-    if not problems:
-        for warning in warnings:
-            print(f"xlcbec: warning: {warning}", file=sys.stderr)
-        print(f"{book}: no problems found" + (f"; {len(warnings)} warning(s)" if warnings else ""))
-        return EXIT_OK
-    for problem in problems:
+    only = tuple(a.strip() for a in args.only.split(",") if a.strip()) if args.only else None
+    report = check_book_report(book, only=only)
+    for problem in report.problems:
         print(f"xlcbec: {problem}", file=sys.stderr)
-    print(f"{book}: {len(problems)} problem(s) found", file=sys.stderr)
-    return EXIT_INPUT
+    for warning in report.warnings:
+        print(f"xlcbec: warning: {warning}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}")
+    if report.readiness:
+        heading = "Once the problems are fixed:" if report.problems else "Readiness:"
+        print("\n".join(["", heading, *readiness_lines(report.readiness), ""]))
+    if report.problems:
+        print(f"{book}: {len(report.problems)} problem(s) found", file=sys.stderr)
+        return EXIT_INPUT
+    warned = f"; {len(report.warnings)} warning(s)" if report.warnings else ""
+    print(f"{book}: no problems found{warned}")
+    return EXIT_OK
 
 
 def cmd_addin(args: argparse.Namespace) -> int:
@@ -303,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate the inputs and list every problem")
     check.add_argument("book")
+    check.add_argument("--only", help="check for these analyses only (as refresh --only), e.g. baseline,psm")
     check.set_defaults(func=cmd_check)
 
     addin_parser = sub.add_parser("addin", help="build or install the Excel add-in")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 
-def _format_rows(rows: Sequence[object], limit: int = 8) -> str:
+def _format_rows(rows: Sequence[object], limit: int = 20) -> str:
     shown = ", ".join(str(r) for r in rows[:limit])
     if len(rows) > limit:
         shown += f" and {len(rows) - limit} more"
@@ -118,7 +118,18 @@ class EstimationError(XlcbecError, ValueError):
 
 
 class NotApplicableError(XlcbecError, ValueError):
-    """An analysis does not apply to this design (it is skipped with a Log line)."""
+    """An analysis does not apply to this design (it is skipped with a Log line).
+
+    ``sheet``, ``column`` and ``setting`` say what the user could add for it
+    to run (a Panel column, a Settings key); any may be None.
+    """
+
+    def __init__(self, problem: str, *, sheet: str | None = None, column: str | None = None,
+                 setting: str | None = None) -> None:
+        self.sheet = sheet
+        self.column = column
+        self.setting = setting
+        super().__init__(problem)
 
 
 class InputErrors(XlcbecError, ValueError):

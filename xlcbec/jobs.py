@@ -11,18 +11,18 @@ import datetime as dt
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from xlcbec import __version__
-from xlcbec.analyses import ANALYSIS_FUNCTIONS, Outcome, StudyRun
+from xlcbec.analyses import ANALYSIS_FUNCTIONS, Outcome, StudyRun, not_applicable
 from xlcbec.book.contract import ANALYSES
-from xlcbec.book.settings import Settings, locate_option
+from xlcbec.book.settings import Settings
 from xlcbec.core.results import estimates_frame
 from xlcbec.errors import EstimationError, InputError, InputErrors, NotApplicableError, XlcbecError, XlcbecWarning
-from xlcbec.study import PANEL_SHEET, Study, locate_in_panel, prepare_study, study_problems, treatment_problems
+from xlcbec.study import Study
 
 # Analyses whose failure to estimate is the user's problem to fix (exit 2);
 # for the others an estimation problem skips that analysis with a Log line.
@@ -42,6 +42,7 @@ class RunReport:
     seconds: float = 0.0
     analyses: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    readiness: tuple[Any, ...] = ()  # xlcbec.readiness.Readiness rows, for the Log
 
     @property
     def estimates(self) -> pd.DataFrame:
@@ -80,78 +81,103 @@ def resolve_analyses(settings: Settings, only: Sequence[str] | None) -> tuple[st
 def prepare_inputs(inputs: Any, analyses: Sequence[str]) -> Study:
     """Merge Cities into Panel, prepare the study and check what the Settings name for ``analyses``.
 
-    Raises the problems found before any analysis runs (an :class:`InputErrors`
-    when there are several), each located where the user can fix it: the
-    Settings row of a key, or the Cities cell behind a merged column.
+    Raises the problems :func:`xlcbec.preflight.preflight` finds (an
+    :class:`InputErrors` when there are several), each located where the user
+    can fix it: the Settings row of a key, or the Cities cell behind a merged column.
     """
-    from xlcbec.book.input_sheets import merge_cities
+    from xlcbec.preflight import preflight
 
-    settings: Settings = inputs.settings
-    merged = merge_cities(inputs.panel, inputs.cities, settings.unit)
-    if merged.panel.empty:  # said first: every other check would only repeat it in other words
-        raise InputError("the panel has no data rows: the Panel sheet holds only its header", sheet=PANEL_SHEET, row=2,
-                         fix=f"paste one row per {settings.unit} and {settings.time} below the header row")
-    found = treatment_problems(list(merged.panel.columns), settings)
-    if found:
-        raise _raised(found)
+    checked = preflight(inputs, analyses)
+    checked.raise_problems()
+    assert checked.study is not None  # no problems: the study was prepared
+    return checked.study
+
+
+@dataclass
+class CheckReport:
+    """What ``xlcbec check`` says: the problems, the warnings and notes the Log will carry, the readiness."""
+
+    problems: list[XlcbecError]
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    readiness: tuple[Any, ...] = ()
+
+
+def check_report(inputs: Any, *, only: Sequence[str] | None = None) -> CheckReport:
+    """The refresh's own preflight, then its essential analyses (whose failure would stop the refresh)."""
+    from xlcbec.preflight import preflight
+    from xlcbec.readiness import readiness_rows
+
     try:
-        study = prepare_study(
-            merged.panel, settings, indicators=inputs.indicators, policies=inputs.policies,
-            keywords=inputs.keywords, notes=tuple(inputs.notes) + tuple(merged.notes),
-        )
+        analyses = resolve_analyses(inputs.settings, only)
     except InputError as error:
-        raise merged.locate(locate_option(locate_in_panel(error), settings)) from None
-    study = replace(study, locate=lambda error: merged.locate(locate_option(locate_in_panel(error), settings)))
-    found = study_problems(study, analyses)
-    if found:
-        raise _raised(found)
-    return study
-
-
-def _raised(problems: list[InputError]) -> InputError | InputErrors:
-    return problems[0] if len(problems) == 1 else InputErrors(problems)
+        return CheckReport([error])
+    checked = preflight(inputs, analyses)
+    study = checked.study
+    if study is None:
+        return CheckReport(list(checked.problems))
+    readiness = readiness_rows(analyses, checked)
+    if checked.problems:
+        return CheckReport(list(checked.problems), readiness=readiness)
+    try:
+        essential = run_study(study, [a for a in analyses if a in ESSENTIAL])
+    except InputErrors as errors:
+        return CheckReport(list(errors.errors), readiness=readiness)
+    except XlcbecError as error:
+        return CheckReport([error], readiness=readiness)
+    return CheckReport([], warnings=list(study.warnings), notes=list(study.notes) + essential.warnings,
+                       readiness=readiness)
 
 
 def check_inputs(inputs: Any, *, only: Sequence[str] | None = None, warnings: list[str] | None = None) -> list[XlcbecError]:
-    """Every problem a refresh of ``inputs`` would stop at before estimating (empty = ready to run).
+    """Every problem a refresh of ``inputs`` would stop at (empty = ready to run).
 
     With a ``warnings`` list, what the refresh's Log will warn about is appended to it.
     """
-    try:
-        study = prepare_inputs(inputs, resolve_analyses(inputs.settings, only))
-    except InputErrors as errors:
-        return list(errors.errors)
-    except XlcbecError as error:
-        return [error]
+    report = check_report(inputs, only=only)
     if warnings is not None:
-        warnings.extend(study.warnings)
-    return []
+        warnings.extend(report.warnings)
+    return report.problems
+
+
+def _read_for_check(read: Callable[[], Any]) -> Any:
+    """The inputs, or the reading problems (every one of them) as a CheckReport."""
+    try:
+        return read()
+    except InputErrors as errors:
+        return CheckReport(list(errors.errors))
+    except InputError as error:
+        return CheckReport([error])
 
 
 def check_source(source: Any, *, warnings: list[str] | None = None) -> list[XlcbecError]:
     """``xlcbec check`` and the ribbon's Check inputs: reading problems first, then the study's."""
+    report = check_source_report(source)
+    if warnings is not None:
+        warnings.extend(report.warnings)
+    return report.problems
+
+
+def check_source_report(source: Any, *, only: Sequence[str] | None = None) -> CheckReport:
     from xlcbec.book.reading import inputs_from_source
 
-    try:
-        inputs = inputs_from_source(source, collect_errors=True)
-    except InputErrors as errors:
-        return list(errors.errors)
-    except InputError as error:
-        return [error]
-    return check_inputs(inputs, warnings=warnings)
+    inputs = _read_for_check(lambda: inputs_from_source(source, collect_errors=True))
+    return inputs if isinstance(inputs, CheckReport) else check_report(inputs, only=only)
 
 
 def check_book(path: Any, *, warnings: list[str] | None = None) -> list[XlcbecError]:
     """Every problem of the workbook file at ``path``; file-level problems stop at once."""
+    report = check_book_report(path)
+    if warnings is not None:
+        warnings.extend(report.warnings)
+    return report.problems
+
+
+def check_book_report(path: Any, *, only: Sequence[str] | None = None) -> CheckReport:
     from xlcbec.book.reading import read_inputs
 
-    try:
-        inputs = read_inputs(path, collect_errors=True)
-    except InputErrors as errors:
-        return list(errors.errors)
-    except InputError as error:
-        return [error]
-    return check_inputs(inputs, warnings=warnings)
+    inputs = _read_for_check(lambda: read_inputs(path, collect_errors=True))
+    return inputs if isinstance(inputs, CheckReport) else check_report(inputs, only=only)
 
 
 def run_study(
@@ -169,16 +195,24 @@ def run_study(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", XlcbecWarning)
             try:
+                reason = not_applicable(name, study)
+                if reason is not None:
+                    raise reason
                 outcome: Outcome = ANALYSIS_FUNCTIONS[name](study)
             except InputError as error:
                 raise study.locate(error) from None
             except NotApplicableError as reason:
                 run.skipped[name] = str(reason)
+                run.reasons[name] = reason
                 outcome = None  # type: ignore[assignment]
             except EstimationError as problem:
-                if name in ESSENTIAL:
-                    raise
+                if name in ESSENTIAL:  # the refresh stops: say which model, on what data
+                    raise EstimationError(
+                        f"the {name} model cannot be estimated from the Panel ({study.panel.n_units} "
+                        f"'{study.unit}' x {len(study.panel.periods)} '{study.time}' values): {problem.problem}",
+                        fix=problem.fix) from None
                 run.skipped[name] = str(problem)
+                run.reasons[name] = problem
                 outcome = None  # type: ignore[assignment]
         run.timings[name] = time.perf_counter() - start
         messages = [f"{name}: {w.message}" for w in caught if issubclass(w.category, XlcbecWarning)]
@@ -203,13 +237,20 @@ def run_inputs(
     clock = time.perf_counter()
     settings: Settings = inputs.settings
     analyses = resolve_analyses(settings, only)
-    study = prepare_inputs(inputs, analyses)
+    from xlcbec.preflight import preflight
+    from xlcbec.readiness import readiness_after_run
+
+    checked = preflight(inputs, analyses)  # the checks `xlcbec check` makes, nothing less
+    checked.raise_problems()
+    study = checked.study
+    assert study is not None  # no problems: the study was prepared
     prepared = time.perf_counter() - clock
     with _blas_threads(len(study.data)):
         run = run_study(study, analyses, progress=progress)
     run.timings = {"read and prepare": prepared, **run.timings}
     return RunReport(study=study, run=run, settings=settings, started=started,
-                     seconds=time.perf_counter() - clock, analyses=analyses, notes=list(study.warnings) + list(study.notes))
+                     seconds=time.perf_counter() - clock, analyses=analyses, notes=list(study.warnings) + list(study.notes),
+                     readiness=readiness_after_run(analyses, run, checked.left_out))
 
 
 # Below this many rows the matrices are small: BLAS threads cost more in start-up
@@ -237,6 +278,8 @@ CHART_ROWS = 20
 
 def log_frame(report: RunReport, *, source: str = "") -> pd.DataFrame:
     """The Log sheet: one row per fact (section, item, value)."""
+    from xlcbec.report.labels import label
+
     rows: list[tuple[str, str, Any]] = [
         ("run", "started", report.started.isoformat(sep=" ")),
         ("run", "xlcbec version", __version__),
@@ -257,6 +300,10 @@ def log_frame(report: RunReport, *, source: str = "") -> pd.DataFrame:
         elif outcome.rows is not None:
             rows.append(("rows", name, outcome.rows.describe()))
     rows += [("skipped", name, reason) for name, reason in report.run.skipped.items()]
+    language = report.settings.language
+    rows += [("readiness", row.analysis, row.status(language) + (f": {row.reason}" if row.reason else "")
+              + (f" ({label('readiness_add', language)}: {row.what_to_add(language)})" if row.what_to_add() else ""))
+             for row in report.readiness]
     rows += [("note", "", text) for text in report.warnings]
     rows += [("seconds", name, round(seconds, 4)) for name, seconds in report.run.timings.items()]
     return pd.DataFrame(rows, columns=["section", "item", "value"]).astype({"value": object})

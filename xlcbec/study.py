@@ -140,18 +140,30 @@ def outcome_error(settings: Settings, outcome: str) -> InputError:
 
 
 # Which analyses read which settings (for the checks made before any analysis runs).
-_USES_OUTCOME = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "placebo", "bacon", "cs", "sun_abraham")
-_USES_CONTROLS = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "placebo")
-_USES_CLUSTER = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "sun_abraham")
+USES_OUTCOME = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "placebo", "bacon", "cs", "sun_abraham")
+USES_CONTROLS = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "placebo")
+USES_CLUSTER = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "sun_abraham")
 
 
-def treatment_problems(columns: Sequence[str], settings: Settings) -> list[InputError]:
-    """Before the panel is prepared: the treatment (or pilot-year) column the Settings name must exist."""
+def treatment_problems(columns: Sequence[str], settings: Settings, *, cities_header: Sequence[str] = (),
+                       cities_rows: int = 0) -> list[InputError]:
+    """Before the panel is prepared: the treatment (or pilot-year) column the Settings name must exist.
+
+    ``cities_header`` and ``cities_rows`` describe the Cities sheet: a pilot-year
+    header there over no rows is said as such, not as a missing column.
+    """
     present = set(columns)
     if settings.treatment:
         if settings.treatment not in present:
             return [missing_columns_error(settings, "treatment", "treatment column", [settings.treatment])]
         return []
+    if settings.first_treat in cities_header and not cities_rows and settings.first_treat not in present - set(cities_header):
+        return [InputError(
+            f"the Cities sheet has the column {settings.first_treat!r} but no rows, so no city has a pilot year",
+            sheet="Cities", row=2, column=settings.first_treat,
+            fix=f"list each {settings.unit} on Cities with its pilot year (empty = never a pilot), "
+            "or put the pilot years in a Panel column",
+        )]
     if settings.first_treat in present:
         return []
     if "first_treat" in settings.explicit:
@@ -177,15 +189,15 @@ def study_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
     chosen = set(analyses)
     problems: list[InputError] = []
     units = study.data[study.unit].dropna().unique()
-    if chosen & set(_USES_OUTCOME) and len(units) < 2:
+    if chosen & set(USES_OUTCOME) and len(units) < 2:
         problems.append(InputError(
             f"the Panel has {'one ' + study.unit + ' (' + str(units[0]) + ')' if len(units) else f'no {study.unit}'}: "
             f"a difference-in-differences needs at least two, to compare treated with not yet treated",
             sheet=PANEL_SHEET, column=study.unit,
             fix=f"fill in the Panel for every {study.unit} of the study (one row per {study.unit} and {study.time})"))
-    if chosen & set(_USES_OUTCOME) and s.outcome not in columns:
+    if chosen & set(USES_OUTCOME) and s.outcome not in columns:
         problems.append(outcome_error(s, s.outcome))
-    if chosen & set(_USES_CONTROLS) and "controls" in s.explicit:
+    if chosen & set(USES_CONTROLS) and "controls" in s.explicit:
         missing = [c for c in s.controls if c not in columns]
         if missing:
             problems.append(missing_columns_error(s, "controls", "control", missing))
@@ -209,7 +221,7 @@ def study_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
                 s, "base_year", f"'base_year' {s.base_year} is not a year of the Panel ({periods[0]}-{periods[-1]})",
                 fix="type a year of the panel, or leave it blank for the first year"))
     cluster = s.se.cluster_column(s.unit)
-    if chosen & set(_USES_CLUSTER) and cluster is not None and cluster not in columns:
+    if chosen & set(USES_CLUSTER) and cluster is not None and cluster not in columns:
         problems.append(missing_columns_error(s, "cluster", "cluster column", [cluster]))
     return problems
 

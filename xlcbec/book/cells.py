@@ -28,9 +28,9 @@ import pandas as pd
 from xlcbec.book.cell_refs import column_letter
 from xlcbec.core.number_rule import is_blank, is_boolean, to_number
 from xlcbec.core.number_rule import shown as shown_value
-from xlcbec.errors import InputError
+from xlcbec.errors import InputError, InputErrors
 
-_SHOWN = 8  # cells listed in one message
+_SHOWN = 20  # cells listed in one message
 
 
 @dataclass(frozen=True)
@@ -216,20 +216,35 @@ def numeric_column(frame: pd.DataFrame, column: str, sheet: str) -> pd.Series:
     values = frame[column]
     numbers, bad_rows, bad_values = _to_float(values)
     if bad_rows:
-        markers = [v for v in bad_values if isinstance(v, (CellError, UncachedFormula))]
-        if markers:
-            rows = [r for r, v in zip(bad_rows, bad_values) if isinstance(v, (CellError, UncachedFormula))]
-            raise _marker_error(frame, column, sheet, rows, markers)
-        first = bad_values[0]
-        raise InputError(
-            f"expected a number in cell {_cells(frame, column, bad_rows)}, found {_shown(first)}"
-            + (f" (and {len(bad_rows) - 1} other non-numbers)" if len(bad_rows) > 1 else ""),
+        raise _bad_cells_error(frame, column, sheet, bad_rows, bad_values)
+    return pd.Series(numbers, index=frame.index, name=column, dtype="float64")
+
+
+def _bad_cells_error(frame: pd.DataFrame, column: str, sheet: str, bad_rows: list[int], bad_values: list[Any]
+                     ) -> InputError | InputErrors:
+    """Every kind of bad cell in one column, each kind with its own fix: Excel errors, unsaved formulas, text.
+
+    One message per kind (not just the first kind found), so one ``#N/A``
+    does not hide the text cells of the same column.
+    """
+    problems: list[InputError] = []
+    for kind in (UncachedFormula, CellError):
+        rows = [r for r, v in zip(bad_rows, bad_values) if isinstance(v, kind)]
+        if rows:
+            problems.append(_marker_error(frame, column, sheet, rows, [v for v in bad_values if isinstance(v, kind)]))
+    others = [(r, v) for r, v in zip(bad_rows, bad_values) if not isinstance(v, (CellError, UncachedFormula))]
+    if others:
+        rows = [r for r, _ in others]
+        first = others[0][1]
+        problems.append(InputError(
+            f"expected a number in cell {_cells(frame, column, rows)}, found {_shown(first)}"
+            + (f" (and {len(rows) - 1} other non-numbers)" if len(rows) > 1 else ""),
             sheet=sheet,
-            row=bad_rows,
+            row=rows,
             column=column,
             fix=_number_fix(first),
-        )
-    return pd.Series(numbers, index=frame.index, name=column, dtype="float64")
+        ))
+    return problems[0] if len(problems) == 1 else InputErrors(problems)
 
 
 def _to_float(values: pd.Series) -> tuple[np.ndarray, list[int], list[Any]]:
@@ -309,7 +324,7 @@ def text_column(frame: pd.DataFrame, column: str, sheet: str) -> pd.Series:
         else:
             out[i] = cell_text(value)
     if bad_rows:
-        raise _marker_error(frame, column, sheet, bad_rows, bad_values)
+        raise _bad_cells_error(frame, column, sheet, bad_rows, bad_values)
     return pd.Series(out, index=frame.index, name=column, dtype=object)
 
 
@@ -363,9 +378,6 @@ def infer_column(frame: pd.DataFrame, column: str, sheet: str) -> pd.Series:
     numbers, bad_rows, bad_values = _to_float(frame[column])
     if not bad_rows:
         return pd.Series(numbers, index=frame.index, name=column, dtype="float64")
-    if any(isinstance(v, (CellError, UncachedFormula)) for v in bad_values):
-        rows = [r for r, v in zip(bad_rows, bad_values) if isinstance(v, (CellError, UncachedFormula))]
-        raise _marker_error(frame, column, sheet, rows, [v for v in bad_values if isinstance(v, (CellError, UncachedFormula))])
     if np.isfinite(numbers).any():
-        return numeric_column(frame, column, sheet)  # raises, naming the text cells
+        raise _bad_cells_error(frame, column, sheet, bad_rows, bad_values)  # a data column: every bad cell named
     return text_column(frame, column, sheet)

@@ -133,12 +133,31 @@ def settings_rows(frame: pd.DataFrame) -> list[SettingRow]:
     return [(int(row), key, value) for row, key, value in zip(table.index, table["Key"], table["Value"])]
 
 
-def _missing_column(sheet: str, column: str, role: str, frame: pd.DataFrame) -> InputError:
-    import difflib
+# Endings of a header that holds identifiers: 'city_code' before 'city_zh' when 'city' is missing.
+_ID_ENDINGS = ("code", "id", "no", "代码", "编码", "编号")
 
+
+def closest_header(column: str, found: Sequence[str]) -> str | None:
+    """The header most likely meant for ``column``: the same name in other letter case, then a header that
+    extends it ('city_code' for 'city', identifiers first), then a close spelling ('ctiy')."""
+    import difflib
+    import re
+
+    same = [h for h in found if h.strip().lower() == column.lower()]
+    if same:
+        return same[0]
+    extending = [h for h in found if re.match(re.escape(column.lower()) + r"[\s_\-.（(]", h.lower())]
+    if extending:
+        ids = [h for h in extending if h.lower().rstrip(")）").endswith(_ID_ENDINGS)]
+        return (ids or extending)[0]
+    close = difflib.get_close_matches(column, list(found), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _missing_column(sheet: str, column: str, role: str, frame: pd.DataFrame) -> InputError:
     found = [str(c) for c in frame.columns]
-    close = difflib.get_close_matches(column, found, n=1, cutoff=0.6)
-    hint = f"a column is headed '{close[0]}' (names are case-sensitive); " if close else ""
+    close = closest_header(column, found)
+    hint = f"a column is headed '{close}' (names are case-sensitive); " if close else ""
     return InputError(
         f"the {role} column '{column}' is not on this sheet; headers found: {', '.join(repr(c) for c in found) or 'none'}",
         sheet=sheet,
@@ -218,25 +237,54 @@ def panel_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: bool
     time = problems.run(lambda: period_column(frame, settings.time))
     others = _convert_columns(frame, PANEL, settings, problems, skip=(settings.unit, settings.time))
     if unit is not None and time is not None:
-        duplicated = pd.DataFrame({"u": unit, "t": time}).duplicated(keep=False)
-        if duplicated.any():
-            rows = [int(r) for r in frame.index[duplicated.to_numpy()]]
-            first = rows[0]
-            problems.add(
-                InputError(
-                    f"{settings.unit} {shown_value(unit[first])} and {settings.time} {time[first]} appear on more than one row "
-                    f"(rows {_rows_text(rows)}): the Panel needs one row per {settings.unit} and {settings.time}",
-                    sheet=PANEL,
-                    row=rows,
-                    column=settings.time,
-                    fix="delete or correct the repeated rows",
-                )
-            )
+        problems.found.extend(_repeated_unit_periods(frame, unit, time, settings))
+        if problems.found and not problems.collect:
+            raise problems.found[0]
     problems.finish()  # raises when unit or time could not be converted
     table = pd.DataFrame({settings.unit: cast(pd.Series, unit), settings.time: cast(pd.Series, time), **others}, index=frame.index)
     table = table[[c for c in frame.columns if c in table.columns]]
     table.attrs[COLUMN_LETTERS] = dict(frame.attrs.get(COLUMN_LETTERS, {}))
     return table
+
+
+def _repeated_unit_periods(frame: pd.DataFrame, unit: pd.Series, time: pd.Series, settings: Settings) -> list[InputError]:
+    """Rows repeating a unit and period: one problem per repeated unit (the first few units).
+
+    A unit named on two rows in *every* one of its periods is most likely two
+    distinct cities sharing a name (Yichun in Jiangxi and in Heilongjiang):
+    said so, with the city codes as the fix.
+    """
+    pairs = pd.DataFrame({"u": unit, "t": time})
+    duplicated = pairs.duplicated(keep=False).to_numpy()
+    if not duplicated.any():
+        return []
+    problems = []
+    repeated_units = list(dict.fromkeys(pairs["u"][duplicated]))
+    for name in repeated_units[:3]:
+        own = (pairs["u"] == name).to_numpy()
+        rows = [int(r) for r in frame.index[own & duplicated]]
+        per_period = pairs["t"][own].value_counts()
+        first = rows[0]
+        if (per_period >= 2).all() and len(per_period) > 1:
+            problems.append(InputError(
+                f"{settings.unit} {shown_value(name)} has {int(per_period.max())} rows in each {settings.time} "
+                f"({len(rows)} rows): two distinct {settings.unit}s seem to share the name {shown_value(name)}",
+                sheet=PANEL, row=rows, column=settings.unit,
+                fix=f"tell them apart: use the city codes (e.g. 360900 and 230700 for the two Yichun) as '{settings.unit}' "
+                "on Panel and Cities, or write the province into the name, e.g. 'Yichun (Jiangxi)'",
+            ))
+        else:
+            problems.append(InputError(
+                f"{settings.unit} {shown_value(name)} and {settings.time} {time[first]} appear on more than one row "
+                f"(rows {_rows_text(rows)}): the Panel needs one row per {settings.unit} and {settings.time}",
+                sheet=PANEL, row=rows, column=settings.time,
+                fix="delete or correct the repeated rows",
+            ))
+    if len(repeated_units) > 3:
+        problems[-1] = InputError(
+            problems[-1].problem + f"; {len(repeated_units) - 3} more {settings.unit}(s) have repeated rows",
+            sheet=PANEL, row=problems[-1].rows, column=problems[-1].column, fix=problems[-1].fix)
+    return problems
 
 
 def cities_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: bool = False) -> pd.DataFrame:
@@ -259,7 +307,8 @@ def cities_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: boo
                     sheet=CITIES,
                     row=rows,
                     column=settings.unit,
-                    fix="keep one row per city and delete the others",
+                    fix="keep one row per city and delete the others; if they are two distinct cities that share a "
+                    "name (Yichun in Jiangxi and in Heilongjiang), use the city codes as the unit on Panel and Cities",
                 )
             )
     problems.finish()  # raises when the unit column could not be converted

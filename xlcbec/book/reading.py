@@ -83,6 +83,10 @@ class _ScannedSource:
     def merged_header(self, sheet: str) -> list[tuple[int, int]]:
         return merged_header_ranges(self.scan(sheet))
 
+    def hidden_rows(self, sheet: str) -> tuple[int, ...]:
+        """Rows hidden by hand or by a filter: read like the others (the Log says how many)."""
+        return self.scan(sheet).hidden_rows
+
     def merged_data(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """Merged ranges below the header row: the readers see their value in the first cell only."""
         return [(r1, c1, r2, c2) for r1, c1, r2, c2 in self.scan(sheet).merged if r2 > 1 and (r2 > r1 or c2 > c1)]
@@ -262,7 +266,23 @@ def sheet_frame(source: SheetSource, sheet: str) -> pd.DataFrame:
     values = source.read_values(sheet)
     merged_header = getattr(source, "merged_header", None)
     merged = merged_header(sheet) if callable(merged_header) else []
-    return frame_from_values(values, sheet, merged_header=merged)
+    frame = frame_from_values(values, sheet, merged_header=merged)
+    hidden_rows = getattr(source, "hidden_rows", None)
+    if callable(hidden_rows):
+        hidden = frame.index.intersection(pd.Index(hidden_rows(sheet), dtype="int64"))
+        if len(hidden):
+            frame.attrs[HIDDEN_ROWS] = [int(r) for r in hidden]
+    return frame
+
+
+HIDDEN_ROWS = "hidden_rows"  # frame.attrs key: data rows hidden by hand or by a filter
+
+
+def hidden_rows_note(sheet: str, rows: Sequence[int]) -> str:
+    """The Log line for hidden or filtered data rows: they are used, and the user should know."""
+    shown = ", ".join(str(r) for r in rows[:8]) + (f" and {len(rows) - 8} more" if len(rows) > 8 else "")
+    return (f"sheet '{sheet}': {len(rows)} hidden or filtered row(s) (rows {shown}) are read and used like every other "
+            "row; to leave rows out, delete them (a filter only hides them)")
 
 
 def missing_sheet_error(sheet: str, found: Sequence[str]) -> InputError:
@@ -351,10 +371,13 @@ def inputs_from_source(source: SheetSource, *, package: Package | None = None, c
                 notes.append(f"sheet '{sheet}' absent: treated as empty")
             return None
         try:
-            return sheet_frame(source, sheet)
+            read = sheet_frame(source, sheet)
         except InputError as error:
             problems.add(error)
             return None
+        if read.attrs.get(HIDDEN_ROWS):
+            notes.append(hidden_rows_note(sheet, read.attrs[HIDDEN_ROWS]))
+        return read
 
     settings = Settings()
     settings_frame = frame(SETTINGS)

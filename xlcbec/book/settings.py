@@ -229,9 +229,14 @@ def _yesno(key: str, value: Any) -> bool:
     raise _BadValue(f"'{key}' must be yes or no, found {_shown(value)}", "write yes or no")
 
 
+# A range typed as words or a dash between two numbers ("-5 to 5", "-5~5", "−5 – 5", "-5至5"): the two ends.
+_WINDOW_RANGE = re.compile(r"^\s*([-+−－]?\s*\d+)\s*(?:to|~|～|至|到|–|—|\.\.|-)\s*([-+−－]?\s*\d+)\s*$", re.I)
+
+
 def _window(key: str, value: Any) -> tuple[int, int]:
     text = _text(value).strip("[]()（）")
-    parts = [p for p in _WINDOW_SPLIT.split(text) if p]
+    ranged = _WINDOW_RANGE.match(text)
+    parts = [ranged.group(1), ranged.group(2)] if ranged else [p for p in _WINDOW_SPLIT.split(text) if p]
     example = "-5, 5"
     if len(parts) != 2:
         raise _BadValue(

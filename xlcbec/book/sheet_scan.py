@@ -3,7 +3,8 @@
 calamine returns an empty string both for an Excel error value (``#DIV/0!``)
 and for a formula whose result was never stored (files written by scripts, not
 by Excel).  Both are found from the cell XML (``t="e"``; an ``<f>`` with no
-``<v>``), as are merged ranges and how far the cells reach.  The stream is
+``<v>``), as are merged ranges, hidden rows (the read-only readers of both
+engines do not report them) and how far the cells reach.  The stream is
 bounded by the declared part size (zipfile checks it), so this pass is safe and
 costs one decompression of the sheet, cheap next to parsing it.
 """
@@ -44,6 +45,7 @@ class SheetScan:
     merged: tuple[tuple[int, int, int, int], ...] = ()  # (first row, first col, last row, last col)
     unlocated: int = 0  # error/uncached cells without an r="A1" reference (rare writers)
     extent: "SheetExtent | None" = None  # how far the cells reach (None: not measured)
+    hidden_rows: tuple[int, ...] = ()  # rows hidden by hand or by a filter (<row hidden="1">)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ _VALUE = re.compile(rb"<(?:[\w.-]+:)?v\s*>(.*?)</(?:[\w.-]+:)?v\s*>", re.S)
 _INTERESTING = re.compile(rb"""<(?:[\w.-]+:)?f[\s>/]|\bt\s*=\s*["']e["']""")
 _MERGE = re.compile(rb"""<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*["']([^"']+)["']""")
 _END_ROW = re.compile(rb"^/(?:[\w.-]+:)?$")
+# A row's start tag marked hidden (hidden by hand, or by an AutoFilter); its r is read from the same tag.
+_HIDDEN_ROW = re.compile(rb"""<(?:[\w.-]+:)?row\b[^>]*?\bhidden\s*=\s*["'](?:1|true)["'][^>]*>""")
 
 
 # Hints searched first: 'f' and 'e' are rare in cell XML, '<' and '"' are everywhere, so these
@@ -122,6 +126,7 @@ def scan_sheet(path: str | Path, part: str) -> SheetScan:
     uncached: list[tuple[int, int]] = []
     merged: list[tuple[int, int, int, int]] = []
     unlocated = 0
+    hidden: list[int] = []
     extent = SheetExtent()
     with open_zip(path) as zf:
         try:
@@ -150,13 +155,18 @@ def scan_sheet(path: str | Path, part: str) -> SheetScan:
                     extent = extent.merged_with(_extent(body))
                 if body and _maybe_interesting(body) and _INTERESTING.search(body):
                     unlocated += _scan_cells(body, errors, uncached)
+                if b"hidden" in body:
+                    for tag in _HIDDEN_ROW.findall(body):
+                        number = _ATTR_R.search(tag)
+                        if number and number.group(1).isdigit():
+                            hidden.append(int(number.group(1)))
                 if b"mergeCell" in body:
                     for ref in _MERGE.findall(body):
                         merged.append(_merge_range(ref.decode("ascii", "replace")))
                 if not chunk:
                     break
     return SheetScan(errors=errors, uncached=tuple(uncached), merged=tuple(m for m in merged if m[0] > 0),
-                     unlocated=unlocated, extent=extent)
+                     unlocated=unlocated, extent=extent, hidden_rows=tuple(hidden))
 
 
 def too_sparse(extent: SheetExtent) -> bool:

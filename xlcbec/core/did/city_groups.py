@@ -157,8 +157,9 @@ def build_group_dummies(
         absent = [c for c in columns_needed[group] if c not in data.columns]
         if absent:
             reason = (f"{group} skipped: no column {absent[0]!r} in the data"
-                      + {"tertiary_led": " (tertiary and secondary output are needed; set their column names)",
-                         "megacity": " (population in persons is needed)"}.get(group, ""))
+                      + {"tertiary_led": f" (add the columns {tertiary_column!r} and {secondary_column!r}: "
+                                         "value added of the tertiary and the secondary sector)",
+                         "megacity": f" (add the column {population_column!r}: population in persons)"}.get(group, ""))
             if on_missing == "error":
                 raise InputError(reason, column=absent[0],
                                  fix=f"add the column {absent[0]!r} (Panel or Cities sheet) or drop {group!r} from Settings 'heterogeneity'")
