@@ -89,9 +89,14 @@ def preflight(inputs: Any, analyses: Sequence[str]) -> Preflight:
     left_out: dict[str, tuple[NotApplicableError, ...]] = {}
     if "heterogeneity" in analyses and study.settings.heterogeneity:
         group_problems, groups_left_out = _group_problems(study)
-        problems += group_problems
+        said = {getattr(p, "column", None) for p in problems}
+        problems += [p for p in group_problems if p.column not in said]  # a text column is said once
         if groups_left_out:
             left_out["heterogeneity"] = groups_left_out
+    if "event_study" in analyses:
+        window = _empty_window_periods(study)
+        if window is not None:
+            left_out["event_study"] = (window,)
     skipped = _skipped(study, analyses)
     return Preflight(analyses, study=study, problems=tuple(problems), skipped=MappingProxyType(skipped),
                      left_out=MappingProxyType(left_out))
@@ -146,6 +151,12 @@ def role_columns(study: Study, analyses: Sequence[str]) -> dict[str, tuple[str, 
     if chosen & {"descriptives", "mediation"}:
         for mediator in s.mediators:
             roles.setdefault(mediator, ("mediator", "mediators"))
+    if "heterogeneity" in chosen:
+        from xlcbec.core.did.city_groups import NUMERIC_GROUP_COLUMNS
+
+        for group in s.heterogeneity:
+            for column in NUMERIC_GROUP_COLUMNS.get(group.strip().lower(), ()):
+                roles.setdefault(column, (f"read by the heterogeneity group '{group}'", "heterogeneity"))
     return {c: role for c, role in roles.items() if c in columns}
 
 
@@ -160,13 +171,15 @@ def role_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
         if not text.any():
             continue
         rows = [int(r) for r in study.data.index[text]]
-        shown = ", ".join(repr(v) for v in values[text].iloc[:3])
-        problems.append(study.locate(InputError(
-            f"the {role} '{column}' must hold numbers, but {int(text.sum())} cell(s) hold text ({shown}"
-            f"{', ...' if text.sum() > 3 else ''})",
-            row=rows[:_SHOWN], column=str(column),
-            fix=f"type numbers alone (no units, % signs or thousands separators), or leave '{column}' out of "
-            f"Settings '{key}'")))
+        distinct = list(dict.fromkeys(values[text]))
+        shown = ", ".join(repr(v) for v in distinct[:3]) + (", ..." if len(distinct) > 3 else "")
+        located = study.locate(InputError("", row=rows, column=str(column)))  # Panel rows, or the Cities rows behind them
+        problems.append(InputError(
+            f"'{column}' ({role}) must hold numbers, but it holds text ({shown})",
+            sheet=located.sheet, row=located.rows[:_SHOWN], column=str(column),
+            fix="type numbers alone (no units, % signs or thousands separators), or "
+            + (f"drop the group from Settings '{key}'" if key == "heterogeneity" else
+               f"leave '{column}' out of Settings '{key}'")))
     return problems
 
 
@@ -187,6 +200,24 @@ def _group_problems(study: Study) -> tuple[list[InputError], tuple[NotApplicable
                                         setting="heterogeneity")
                      for reason in built.skipped.values())
     return [], left_out
+
+
+def _empty_window_periods(study: Study) -> NotApplicableError | None:
+    """Relative periods of the event window that no pilot city reaches (all pilots in one year, say)."""
+    from xlcbec.core.did.event_study import periods_without_rows
+    from xlcbec.core.panel import FIRST_TREAT
+
+    s = study.settings
+    try:
+        window = s.event_window_options
+    except InputError:  # a bad window is a Settings problem, reported there
+        return None
+    empty = periods_without_rows(study.data, time=study.time, first_treat=FIRST_TREAT, window=window)
+    if not empty:
+        return None
+    return NotApplicableError(
+        f"the event window {window.lo}, {window.hi} has relative years without any pilot {study.unit} "
+        f"({', '.join(str(r) for r in empty)}): they are left out", setting="event_window")
 
 
 def _reason_columns(reason: str) -> str | None:

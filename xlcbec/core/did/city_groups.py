@@ -38,6 +38,11 @@ GROUPS: tuple[str, ...] = get_args(GroupName)
 REGIONS: tuple[str, ...] = ("east", "central", "west", "northeast")
 CITY_CLUSTERS: tuple[str, ...] = ("BTH", "YRD", "PRD")
 
+# The numeric attribute columns of the derived groups (heterogeneity() and build_group_dummies() defaults).
+TERTIARY_COLUMN, SECONDARY_COLUMN, POPULATION_COLUMN = "gdp_tertiary", "gdp_secondary", "population"
+NUMERIC_GROUP_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"tertiary_led": (TERTIARY_COLUMN, SECONDARY_COLUMN), "megacity": (POPULATION_COLUMN,)})
+
 # Spellings accepted for the categorical attributes (the paper writes JJJ for BTH).
 _REGION_ALIASES = {
     "east": "east", "eastern": "east", "东部": "east",
@@ -91,9 +96,9 @@ def group_dummies(
     coastal_column: str = "coastal",
     region_column: str = "region",
     cluster_column: str = "cluster",
-    tertiary_column: str = "gdp_tertiary",
-    secondary_column: str = "gdp_secondary",
-    population_column: str = "population",
+    tertiary_column: str = TERTIARY_COLUMN,
+    secondary_column: str = SECONDARY_COLUMN,
+    population_column: str = POPULATION_COLUMN,
     megacity_threshold: float = MEGACITY_THRESHOLD,
 ) -> pd.DataFrame:
     """The group indicator columns (``<group>=<value>``) for ``data``'s rows.
@@ -120,9 +125,9 @@ def build_group_dummies(
     coastal_column: str = "coastal",
     region_column: str = "region",
     cluster_column: str = "cluster",
-    tertiary_column: str = "gdp_tertiary",
-    secondary_column: str = "gdp_secondary",
-    population_column: str = "population",
+    tertiary_column: str = TERTIARY_COLUMN,
+    secondary_column: str = SECONDARY_COLUMN,
+    population_column: str = POPULATION_COLUMN,
     megacity_threshold: float = MEGACITY_THRESHOLD,
     on_missing: Literal["skip", "error"] = "skip",
 ) -> GroupDummies:

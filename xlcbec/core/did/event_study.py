@@ -75,6 +75,15 @@ def relative_time(data: pd.DataFrame, *, time: str, first_treat: str) -> pd.Seri
     return data[time] - data[first_treat]
 
 
+def periods_without_rows(data: pd.DataFrame, *, time: str, first_treat: str, window: EventWindow) -> list[int]:
+    """The window's relative periods (reference excluded) no treated row falls in: the event study leaves them out."""
+    rel = relative_time(data, time=time, first_treat=first_treat)
+    if window.bin_endpoints:
+        rel = rel.clip(lower=window.lo, upper=window.hi)
+    present = set(rel.dropna().astype(int))
+    return [r for r in range(window.lo, window.hi + 1) if r != window.reference and r not in present]
+
+
 def event_study(
     data: pd.DataFrame,
     *,

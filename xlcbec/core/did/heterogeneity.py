@@ -37,6 +37,9 @@ from xlcbec.core.did.city_groups import (
     GROUPS,
     REGIONS,
     GroupDummies,
+    POPULATION_COLUMN,
+    SECONDARY_COLUMN,
+    TERTIARY_COLUMN,
     build_group_dummies,
     group_dummies,
 )
@@ -205,9 +208,9 @@ def heterogeneity(
     coastal_column: str = "coastal",
     region_column: str = "region",
     cluster_column: str = "cluster",
-    tertiary_column: str = "gdp_tertiary",
-    secondary_column: str = "gdp_secondary",
-    population_column: str = "population",
+    tertiary_column: str = TERTIARY_COLUMN,
+    secondary_column: str = SECONDARY_COLUMN,
+    population_column: str = POPULATION_COLUMN,
     megacity_threshold: float = MEGACITY_THRESHOLD,
 ) -> HeterogeneityResult:
     """Estimate the paper's heterogeneity columns, split samples and equality tests per group value.
