@@ -181,6 +181,24 @@ def renamed_unit_and_bad_bandwidth(wb: openpyxl.Workbook) -> None:
     settings.cell(setting_row("bandwidth"), _column(settings, "Value")).value = -0.2
 
 
+def keep_two_cities(wb: openpyxl.Workbook) -> None:
+    """The Panel reduced to its first city (a 2018 pilot) and its last (never a pilot)."""
+    ws = wb["Panel"]
+    units = [ws.cell(row, 1).value for row in range(2, ws.max_row + 1)]
+    keep = {units[0], units[-1]}
+    for row in range(ws.max_row, 1, -1):
+        if ws.cell(row, 1).value not in keep:
+            ws.delete_rows(row)
+
+
+def two_cities_one_name(wb: openpyxl.Workbook) -> None:
+    """The second city's Panel rows carry the first city's identifier: two cities named alike (the two Yichun)."""
+    ws = wb["Panel"]
+    first = ws.cell(2, 1).value
+    for row in range(2 + len(YEARS), 2 + 2 * len(YEARS)):
+        ws.cell(row, 1).value = first
+
+
 def write_bytes(data: bytes) -> Mutation:
     return lambda path: path.write_bytes(data)
 
@@ -369,6 +387,30 @@ CASES = [
          sheet="Cities", row=5, column="pilot_year"),
     Case("pilot_year_after_2100", set_cell("Cities", 6, "pilot_year", 2150), ("2150 in cell J6 is not a plausible pilot year",),
          sheet="Cities", row=6, column="pilot_year"),
+    # -- a column of the wrong type in a numeric role (the analyses read them as numbers)
+    Case("control_all_text", set_setting("controls", "lnpop, city_name"),
+         ("'city_name' (control) must hold numbers, but it holds text ('Beijing', 'Tianjin'",
+          "leave 'city_name' out of Settings 'controls'"), sheet="Panel", column="city_name"),
+    Case("mediator_as_percent_text", fill_column("Panel", "envir", lambda row: "76.84%"),
+         ("'envir' (mediator) must hold numbers", "'76.84%'"), sheet="Panel", column="envir", only="mediation"),
+    Case("psm_covariate_text", set_setting("psm_covariates", "lnpop, province"),
+         ("'province' (PSM covariate) must hold numbers", "'Beijing'"), sheet="Cities", column="province",
+         only="psm"),
+    Case("population_with_thousands_separators", fill_column("Panel", "population", lambda row: "7,425,441"),
+         ("'population' (read by the heterogeneity group 'megacity') must hold numbers", "'7,425,441'",
+          "no units, % signs or thousands separators"), sheet="Panel", column="population", only="heterogeneity"),
+    Case("emoji_in_region", set_cell("Cities", 4, "region", "east 🌊"),
+         ("expected a region (east, central, west or northeast), found 'east 🌊'",),
+         sheet="Cities", row=4, column="region", only="heterogeneity"),
+    # -- designs a DID cannot estimate
+    Case("two_cities", edit(keep_two_cities),
+         ("the baseline model cannot be estimated from the Panel (2 'city' x 6 'year' values)", "too few observations")),
+    Case("two_cities_share_a_name", edit(two_cities_one_name),
+         ("city 110000 has 2 rows in each year", "two different cities seem to share the city 110000",
+          "give each city its own code"), sheet="Panel", column="city"),
+    Case("cities_unit_header_typed_city_code", set_cell("Cities", 1, "city", "city_code"),
+         ("the unit column 'city' is not on this sheet", "a column is headed 'city_code'"),
+         sheet="Cities", row=1, column="city"),
     # -- Cities against Panel
     Case("panel_city_without_cities_row", edit(lambda wb: wb["Cities"].delete_rows(5)),
          ("1 city value(s) on Panel have no row on sheet Cities: 130200",),
@@ -429,23 +471,29 @@ def planted(base_book: Path, tmp_path: Path, request: pytest.FixtureRequest) -> 
     return case, book
 
 
+def problem_lines(err: str) -> list[str]:
+    """The problems a command printed (warnings and the summary line left aside)."""
+    return [line for line in err.splitlines() if line.startswith("xlcbec: ") and not line.startswith("xlcbec: warning:")]
+
+
 @pytest.mark.parametrize("planted", CASES, ids=[c.id for c in CASES], indirect=True)
 def test_refresh_and_check_report_the_planted_problem(planted, capsys):
+    """check = refresh over the whole catalogue: both exit 2 with the same messages, in the same order."""
     case, book = planted
     before = sha(book)
 
     code, err = run_cli(["refresh", str(book), "--only", case.only, "--quiet"], capsys)
     assert code == 2, err
-    problems = [line for line in err.splitlines() if line.startswith("xlcbec: ")]
-    assert problems, err
-    assert_names_the_problem(problems[0], case)
+    refreshed = problem_lines(err)
+    assert refreshed, err
+    assert_names_the_problem(refreshed[0], case)
 
-    code, err = run_cli(["check", str(book)], capsys)
+    code, err = run_cli(["check", str(book), "--only", case.only], capsys)
     assert code == 2, err
-    problems = [line for line in err.splitlines() if line.startswith("xlcbec: ")]
+    problems = problem_lines(err)
+    assert problems == refreshed  # the same preflight: the same problems, said the same way
     assert len(problems) == 1, err  # exactly the planted problem, no cascade
     assert err.rstrip().endswith("1 problem(s) found")
-    assert_names_the_problem(problems[0], case)
 
     assert sha(book) == before
     assert sorted(p.name for p in book.parent.iterdir()) == ["inputs.xlsx"]  # no results, no temporary file
@@ -518,3 +566,132 @@ def test_a_default_control_typed_with_a_note_is_a_warning_check_prints_and_the_r
     baseline = [str(v) for row in results["Baseline"].iter_rows(values_only=True) for v in row if v]
     assert any("default control 'lnpop'" in t and "the models use" in t for t in log)
     assert any(t.startswith("Controls used: lnaca") and "(lnpop: not a Panel column)" in t for t in baseline)
+
+
+# --- check says what refresh will do, where the data run (with notes) ------------------------------
+
+
+def log_values(path: Path) -> list[tuple[str, str, str]]:
+    results = openpyxl.load_workbook(path, read_only=True)
+    return [(str(a), str(b or ""), str(c)) for a, b, c in list(results["Log"].iter_rows(values_only=True))[1:]]
+
+
+@pytest.mark.parametrize(("name", "change", "only", "said"), [
+    # every pilot city starts in 2017: the event study runs without the relative years no city reaches
+    ("every_pilot_in_one_year", fill_column("Cities", "pilot_year", lambda row: 2017 if row % 3 else None),
+     "event_study", "the event window -5, 5 has relative years without any pilot city (-5, -4, 3, 4, 5)"),
+    # a pilot year before the sample: that city is treated throughout
+    ("pilot_year_before_the_sample", set_cell("Cities", 3, "pilot_year", 2010), "baseline,cs",
+     "1 unit(s) have a pilot year at or before the first period 2014: treated throughout"),
+])
+def test_designs_that_run_are_said_alike_by_check_and_refresh(base_book, tmp_path, capsys, name, change, only, said):
+    """Exit 0 from both; what check prints (notes, readiness) is what the Log of the refresh then says."""
+    book = shutil.copyfile(base_book, tmp_path / f"{name}.xlsx")
+    change(book)
+    code = main(["check", str(book), "--only", only])
+    checked = capsys.readouterr().out
+    assert code == 0 and said in checked, checked
+    assert main(["refresh", str(book), "--only", only, "--quiet"]) == 0, capsys.readouterr().err
+    log = log_values(tmp_path / f"{name}.results.xlsx")
+    notes = {value for section, _, value in log if section == "note"}
+    printed = [line.removeprefix("note: ") for line in checked.splitlines() if line.startswith("note: ")]
+    assert printed and set(printed) <= notes, (printed, notes)
+    readiness = {item: value for section, item, value in log if section == "readiness"}
+    assert set(readiness) == set(only.split(","))
+    assert any(said in value for value in readiness.values()) or said in notes, readiness
+
+
+def test_an_empty_template_reports_every_problem_at_once(tmp_path, capsys):
+    from xlcbec.book.template import write_template
+
+    blank = write_template(tmp_path / "blank.xlsx")
+    code, err = run_cli(["check", str(blank)], capsys)
+    assert code == 2
+    checked = problem_lines(err)
+    assert len(checked) == 3, err
+    assert "the panel has no data rows" in checked[0] and "Sheet 'Panel', row 2" in checked[0]
+    assert "the Cities sheet has the column 'pilot_year' but no rows" in checked[1]
+    assert "the outcome 'HQD' is neither a Panel column nor an index" in checked[2]
+    assert "on neither Panel nor Cities" not in err  # the header is there: the rows are missing
+    code, err = run_cli(["refresh", str(blank), "--quiet"], capsys)
+    assert code == 2 and problem_lines(err) == checked
+
+
+def test_one_excel_error_does_not_hide_the_other_bad_cells_of_its_column(base_book, tmp_path, capsys):
+    """A #N/A and 25 text cells in one column: two problems, the text one naming 20 cells and '5 more'."""
+    book = shutil.copyfile(base_book, tmp_path / "inputs.xlsx")
+
+    def change(wb: openpyxl.Workbook) -> None:
+        ws = wb["Panel"]
+        column = _column(ws, "lnpop")
+        ws.cell(5, column).value = "#N/A"
+        for row in range(10, 35):
+            ws.cell(row, column).value = "n/a"
+
+    edit(change)(book)
+    code, err = run_cli(["check", str(book)], capsys)
+    assert code == 2
+    problems = problem_lines(err)
+    assert len(problems) == 2, err
+    assert "cell X5 holds the Excel error #N/A" in problems[0]
+    named = ", ".join(f"X{row}" for row in range(10, 30))
+    assert f"expected a number in cell {named} and 5 more, found 'n/a'" in problems[1], problems[1]
+
+
+def test_check_and_the_log_show_which_analyses_will_run_and_what_to_add(base_book, tmp_path, capsys):
+    """Readiness: skipped analyses say which sheet, column or Settings key to fill; the Log repeats it."""
+    book = shutil.copyfile(base_book, tmp_path / "inputs.xlsx")
+
+    def change(wb: openpyxl.Workbook) -> None:
+        wb["Policies"].delete_rows(2, wb["Policies"].max_row)
+        wb["Panel"].delete_cols(_column(wb["Panel"], "population"))
+        settings = wb["Settings"]
+        settings.cell(setting_row("mediators"), _column(settings, "Value")).value = "none"
+
+    edit(change)(book)
+    only = "mediation,policy_text,heterogeneity"
+    assert main(["check", str(book), "--only", only]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line for line in out.splitlines() if line.split()[:1] in (["Mediation"], ["Policy"], ["Heterogeneity"])}
+    assert "will be skipped" in rows["Mediation"] and "Settings key 'mediators'" in rows["Mediation"], out
+    assert "will be skipped" in rows["Policy"] and "sheet Policies, column text" in rows["Policy"], out
+    assert "will run, in part" in rows["Heterogeneity"] and "megacity skipped: no column 'population'" in rows["Heterogeneity"]
+    assert "column population" in rows["Heterogeneity"] and "set their column names" not in out
+    assert main(["refresh", str(book), "--only", only, "--quiet"]) == 0
+    readiness = {item: value for section, item, value in log_values(tmp_path / "inputs.results.xlsx")
+                 if section == "readiness"}
+    assert readiness["mediation"].startswith("skipped: no mediators are selected") and "'mediators'" in readiness["mediation"]
+    assert readiness["policy_text"].startswith("skipped: the Policies sheet has no documents")
+    assert readiness["heterogeneity"].startswith("ran, in part: megacity skipped: no column 'population'")
+
+
+@pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
+def test_hidden_and_filtered_rows_are_used_and_said(base_book, tmp_path, capsys, engine):
+    """Rows hidden by hand or by a filter are read like the others; check, the Log and both readers say how many."""
+    from xlcbec.book.reading import read_inputs
+
+    book = shutil.copyfile(base_book, tmp_path / "inputs.xlsx")
+
+    def change(wb: openpyxl.Workbook) -> None:
+        ws = wb["Panel"]
+        ws.auto_filter.ref = f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}{ws.max_row}"
+        for row in (5, 6, 7):
+            ws.row_dimensions[row].hidden = True
+
+    edit(change)(book)
+    inputs = read_inputs(book, engine=engine)
+    note = "sheet 'Panel': 3 hidden or filtered row(s) (rows 5, 6, 7) are read and used like every other row"
+    assert any(n.startswith(note) for n in inputs.notes), inputs.notes
+    assert len(inputs.panel) == 240  # used, not dropped
+    if engine == "calamine":
+        assert main(["check", str(book), "--only", "baseline"]) == 0
+        assert f"note: {note}" in capsys.readouterr().out
+        assert main(["refresh", str(book), "--only", "baseline", "--quiet"]) == 0
+        assert any(v.startswith(note) for s, _, v in log_values(tmp_path / "inputs.results.xlsx") if s == "note")
+
+
+@pytest.mark.parametrize("typed", ["−5, 5", "-5 to 5", "-5~5", "−5 – 5", "-5至5", "[-5, 5]"])
+def test_an_event_window_typed_as_a_range_is_read(typed):
+    from xlcbec.book.settings import parse_settings
+
+    assert parse_settings([(2, "event_window", typed)]).event_window == (-5, 5)

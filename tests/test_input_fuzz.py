@@ -237,6 +237,102 @@ def test_check_and_refresh_give_a_result_or_an_input_error(book):
     event("refresh: estimated")
 
 
+# --- every column type in every role: exit 2 naming the column, or a clean run (never exit 1) -----
+
+N_ROWS = len(CITIES) * len(YEARS)
+COLUMN_TYPES: dict[str, Any] = {
+    "numbers": lambda i: 0.5 + ((i * 37) % 11) / 10,
+    "numbers_as_text": lambda i: f"{0.5 + ((i * 37) % 11) / 10}",
+    "text": lambda i: ("Beijing", "6,589.3", "76.84%", "东部")[i % 4],
+    "booleans": lambda i: i % 2 == 0,
+    "dates": lambda i: dt.date(2015, 1, 1 + i % 28),
+    "errors": lambda i: CellError("#N/A"),
+    "blanks": lambda i: None,
+    "mixed": lambda i: (1.5, "n/a", None, True, dt.date(2016, 5, 1), CellError("#DIV/0!"), 2016)[i % 7],
+}
+# role -> (sheet the column goes on, Settings rows that give it the role, the analysis that reads it)
+ROLES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "unit": ("Panel", {"unit": "z", "heterogeneity": "none"}, "baseline"),
+    "time": ("Panel", {"time": "z"}, "baseline"),
+    "outcome": ("Panel", {"outcome": "z"}, "baseline"),
+    "control": ("Panel", {"controls": "lnpop, z"}, "baseline"),
+    "treatment": ("Panel", {"treatment": "z"}, "baseline"),
+    "first_treat": ("Panel", {"first_treat": "z"}, "baseline"),
+    "mediator": ("Panel", {"mediators": "z"}, "mediation"),
+    "covariate": ("Panel", {"psm_covariates": "z"}, "psm"),
+    "group_attribute": ("Cities", {"heterogeneity": "region"}, "heterogeneity"),
+    "indicator": ("Panel", {"outcome": "idx"}, "index"),
+}
+
+
+def with_typed_column(kind: str, role: str) -> dict[str, list[list[Any]]]:
+    """The valid workbook with a column of ``kind`` cells in ``role``."""
+    book = valid_sheets()
+    sheet, settings_rows, _ = ROLES[role]
+    value = COLUMN_TYPES[kind]
+    if sheet == "Cities":  # the city attribute itself is replaced (region)
+        cities = book["Cities"]
+        at = cities[0].index("region")
+        for i, row in enumerate(cities[1:]):
+            row[at] = value(i)
+    else:
+        panel = book["Panel"]
+        panel[0].append("z")
+        for i, row in enumerate(panel[1:]):
+            row.append(value(i))
+    if role == "unit":
+        del book["Cities"]  # Cities lists the units by 'city'; with unit = z it would only repeat the problem
+    if role == "indicator":
+        book["Indicators"].append(["idx", "z", "c", "+", "yes"])
+    for key, setting in settings_rows.items():
+        rows = [row for row in book["Settings"] if row[0] == key]
+        if rows:
+            rows[0][1] = setting
+        else:
+            book["Settings"].append([key, setting, ""])
+    return book
+
+
+def _messages(error: BaseException) -> list[str]:
+    return [str(e) for e in (error.errors if isinstance(error, InputErrors) else [error])]
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize("kind", list(COLUMN_TYPES))
+def test_any_column_type_in_any_role_is_refused_by_name_or_runs(kind, role):
+    """check and refresh agree: the same problems naming the column (exit 2), or both run (exit 0).
+
+    Anything but xlcbec's own error escaping (TypeError, KeyError, ...) would be exit 1: a defect.
+    """
+    book = with_typed_column(kind, role)
+    only = (ROLES[role][2],)
+    try:
+        inputs = inputs_from_source(GridSource(book), collect_errors=True)
+    except InputErrors as errors:
+        read_problems: list[BaseException] = list(errors.errors)
+    except InputError as error:
+        read_problems = [error]
+    else:
+        read_problems = []
+    report = jobs.check_source_report(GridSource(book), only=only)
+    for problem in report.problems:
+        assert_user_error(problem)
+    named = [p for p in report.problems if getattr(p, "column", None) in ("z", "region", "idx") or "'z'" in str(p)]
+    located = named or all(getattr(p, "sheet", None) for p in report.problems)
+    if read_problems:
+        assert report.problems and located, report.problems  # the column is named, with its cells
+        return
+    try:
+        refreshed = jobs.run_inputs(inputs, only=only)
+    except XlcbecError as error:  # a refresh stops only where check stopped, with the same words
+        assert report.problems, f"check found no problem, but the refresh stopped at: {error}"
+        assert _messages(error) == [str(p) for p in report.problems]
+        assert located, report.problems
+        return
+    assert not report.problems, f"check found {report.problems}, but the refresh ran"
+    assert set(refreshed.analyses) == set(only)
+
+
 # --- files: random corruption of a valid workbook -----------------------------------------------
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from xlcbec.book.settings import Settings, locate_option
+from xlcbec.core.number_rule import is_blank
 from xlcbec.errors import InputError, InputErrors, NotApplicableError, XlcbecError
 from xlcbec.study import (
     PANEL_SHEET,
@@ -165,6 +166,13 @@ def role_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
     problems = []
     for column, (role, key) in role_columns(study, analyses).items():
         values = study.data[column]
+        if values.map(is_blank).all():
+            located = study.locate(InputError("", column=str(column)))
+            problems.append(InputError(
+                f"'{column}' ({role}) is empty in every row", sheet=located.sheet, row=1, column=str(column),
+                fix=f"fill in '{column}', or " + (f"drop the group from Settings '{key}'" if key == "heterogeneity"
+                                                  else f"leave '{column}' out of Settings '{key}'")))
+            continue
         if pd.api.types.is_numeric_dtype(values.dtype):
             continue
         text = values.map(lambda v: isinstance(v, str) and bool(v.strip())).to_numpy(dtype=bool)

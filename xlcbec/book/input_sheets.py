@@ -266,11 +266,13 @@ def _repeated_unit_periods(frame: pd.DataFrame, unit: pd.Series, time: pd.Series
         per_period = pairs["t"][own].value_counts()
         first = rows[0]
         if (per_period >= 2).all() and len(per_period) > 1:
+            coded = isinstance(name, (int, np.integer))
             problems.append(InputError(
                 f"{settings.unit} {shown_value(name)} has {int(per_period.max())} rows in each {settings.time} "
-                f"({len(rows)} rows): two distinct {settings.unit}s seem to share the name {shown_value(name)}",
+                f"({len(rows)} rows): two different cities seem to share the {settings.unit} {shown_value(name)}",
                 sheet=PANEL, row=rows, column=settings.unit,
-                fix=f"tell them apart: use the city codes (e.g. 360900 and 230700 for the two Yichun) as '{settings.unit}' "
+                fix=f"give each city its own code in '{settings.unit}' (one of them carries the other's)" if coded else
+                f"tell them apart: use the city codes (e.g. 360900 and 230700 for the two Yichun) as '{settings.unit}' "
                 "on Panel and Cities, or write the province into the name, e.g. 'Yichun (Jiangxi)'",
             ))
         else:
