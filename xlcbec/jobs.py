@@ -134,50 +134,52 @@ def check_inputs(inputs: Any, *, only: Sequence[str] | None = None, warnings: li
 
     With a ``warnings`` list, what the refresh's Log will warn about is appended to it.
     """
-    report = check_report(inputs, only=only)
-    if warnings is not None:
-        warnings.extend(report.warnings)
-    return report.problems
-
-
-def _read_for_check(read: Callable[[], Any]) -> Any:
-    """The inputs, or the reading problems (every one of them) as a CheckReport."""
-    try:
-        return read()
-    except InputErrors as errors:
-        return CheckReport(list(errors.errors))
-    except InputError as error:
-        return CheckReport([error])
+    return _problems(check_report(inputs, only=only), warnings)
 
 
 def check_source(source: Any, *, warnings: list[str] | None = None) -> list[XlcbecError]:
     """``xlcbec check`` and the ribbon's Check inputs: reading problems first, then the study's."""
-    report = check_source_report(source)
+    return _problems(check_source_report(source), warnings)
+
+
+def check_book(path: Any, *, warnings: list[str] | None = None) -> list[XlcbecError]:
+    """Every problem of the workbook file at ``path``; file-level problems stop at once."""
+    return _problems(check_book_report(path), warnings)
+
+
+def _problems(report: CheckReport, warnings: list[str] | None) -> list[XlcbecError]:
     if warnings is not None:
         warnings.extend(report.warnings)
     return report.problems
 
 
 def check_source_report(source: Any, *, only: Sequence[str] | None = None) -> CheckReport:
+    """:func:`check_report` of what ``source`` (a file reader or a backend) holds, after its reading problems."""
     from xlcbec.book.reading import inputs_from_source
 
-    inputs = _read_for_check(lambda: inputs_from_source(source, collect_errors=True))
-    return inputs if isinstance(inputs, CheckReport) else check_report(inputs, only=only)
-
-
-def check_book(path: Any, *, warnings: list[str] | None = None) -> list[XlcbecError]:
-    """Every problem of the workbook file at ``path``; file-level problems stop at once."""
-    report = check_book_report(path)
-    if warnings is not None:
-        warnings.extend(report.warnings)
-    return report.problems
+    return _checked_reading(lambda: inputs_from_source(source, collect_errors=True), only)
 
 
 def check_book_report(path: Any, *, only: Sequence[str] | None = None) -> CheckReport:
+    """:func:`check_report` of the workbook file at ``path``, after its reading problems."""
     from xlcbec.book.reading import read_inputs
 
-    inputs = _read_for_check(lambda: read_inputs(path, collect_errors=True))
-    return inputs if isinstance(inputs, CheckReport) else check_report(inputs, only=only)
+    return _checked_reading(lambda: read_inputs(path, collect_errors=True), only)
+
+
+def _checked_reading(read: Callable[[], Any], only: Sequence[str] | None) -> CheckReport:
+    """Every reading problem (all sheets), or else the preflight of what was read.
+
+    The study is checked once every sheet reads: a study over a half-read
+    sheet would only repeat the reading problems in other words.
+    """
+    try:
+        inputs = read()
+    except InputErrors as errors:
+        return CheckReport(list(errors.errors))
+    except InputError as error:
+        return CheckReport([error])
+    return check_report(inputs, only=only)
 
 
 def run_study(

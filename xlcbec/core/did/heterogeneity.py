@@ -35,11 +35,11 @@ from scipy import stats
 from xlcbec.core.did.city_groups import (
     CITY_CLUSTERS,
     GROUPS,
-    REGIONS,
-    GroupDummies,
     POPULATION_COLUMN,
+    REGIONS,
     SECONDARY_COLUMN,
     TERTIARY_COLUMN,
+    GroupDummies,
     build_group_dummies,
     group_dummies,
 )
