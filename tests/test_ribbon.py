@@ -265,9 +265,12 @@ def test_check_lists_every_problem_with_its_cell() -> None:
 
 
 def test_check_says_so_when_there_is_no_problem() -> None:
-    # A panel a refresh can run: a pilot city (2016) and a never-treated one.
-    panel = [["city", "year", "HQD", "pilot_year"], ["Hangzhou", 2015, 0.5, 2016], ["Hangzhou", 2016, 0.6, 2016],
-             ["Ningbo", 2015, 0.4, None], ["Ningbo", 2016, 0.45, None]]
+    # A panel a refresh can run: a pilot city (2016) and two never-treated ones, three years
+    # (two cities and two years leave the baseline model no degree of freedom, which Check says too).
+    panel = [["city", "year", "HQD", "pilot_year"]]
+    for city, pilot, level in (("Hangzhou", 2016, 0.5), ("Ningbo", None, 0.4), ("Wenzhou", None, 0.3)):
+        panel += [[city, year, level + 0.01 * (year - 2015) + (0.05 if pilot and year >= pilot else 0.0) + 0.003 * (year % 2),
+                   pilot] for year in (2015, 2016, 2017)]
     host = FakeHost({"Panel": panel})
     ribbon.dispatch("check", host=host)
     ((text, critical),) = host.messages
