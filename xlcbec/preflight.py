@@ -94,6 +94,10 @@ def preflight(inputs: Any, analyses: Sequence[str]) -> Preflight:
         problems += [p for p in group_problems if p.column not in said]  # a text column is said once
         if groups_left_out:
             left_out["heterogeneity"] = groups_left_out
+    if "mediation" in analyses and "mediators" not in study.settings.explicit:
+        mediators = _default_mediators_left_out(study)
+        if mediators and len(mediators) < len(study.settings.mediators):  # all of them: the analysis is skipped
+            left_out["mediation"] = mediators
     if "event_study" in analyses:
         window = _empty_window_periods(study)
         if window is not None:
@@ -166,7 +170,9 @@ def role_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
     problems = []
     for column, (role, key) in role_columns(study, analyses).items():
         values = study.data[column]
-        if values.map(is_blank).all():
+        # An empty column drops every row of the models that read it; a default mediator is its own model,
+        # which the mediation analysis leaves out with a note (a mediator named in Settings must have values).
+        if values.map(is_blank).all() and (key != "mediators" or key in study.settings.explicit):
             located = study.locate(InputError("", column=str(column)))
             problems.append(InputError(
                 f"'{column}' ({role}) is empty in every row", sheet=located.sheet, row=1, column=str(column),
@@ -208,6 +214,20 @@ def _group_problems(study: Study) -> tuple[list[InputError], tuple[NotApplicable
                                         setting="heterogeneity")
                      for reason in built.skipped.values())
     return [], left_out
+
+
+def _default_mediators_left_out(study: Study) -> tuple[NotApplicableError, ...]:
+    """Default mediators the Panel lacks or leaves empty: each is its own model, left out with a note."""
+    out = []
+    for mediator in study.settings.mediators:
+        if mediator not in study.data.columns:
+            why = f"mediator '{mediator}' is not a Panel column (nor an index)"
+        elif study.data[mediator].map(is_blank).all():
+            why = f"mediator '{mediator}' is empty in every row"
+        else:
+            continue
+        out.append(NotApplicableError(f"{why}: left out", sheet=PANEL_SHEET, column=mediator, setting="mediators"))
+    return tuple(out)
 
 
 def _empty_window_periods(study: Study) -> NotApplicableError | None:
