@@ -636,6 +636,8 @@ def test_one_excel_error_does_not_hide_the_other_bad_cells_of_its_column(base_bo
     assert "cell X5 holds the Excel error #N/A" in problems[0]
     named = ", ".join(f"X{row}" for row in range(10, 30))
     assert f"expected a number in cell {named} and 5 more, found 'n/a'" in problems[1], problems[1]
+    code, err = run_cli(["refresh", str(book), "--quiet"], capsys)
+    assert code == 2 and problem_lines(err) == problems  # refresh too names every bad cell, not the first kind
 
 
 def test_check_and_the_log_show_which_analyses_will_run_and_what_to_add(base_book, tmp_path, capsys):

@@ -107,7 +107,7 @@ def refresh_one(book: Path, out: Path | None, only: Sequence[str] | None, json_p
     _check_output_folder(target)
     if json_path is not None:
         _check_output_folder(Path(json_path))
-    inputs = read_inputs(book)
+    inputs = read_inputs(book, collect_errors=True)  # every reading problem at once, as `check` lists them
     report = jobs.run_inputs(inputs, only=only, progress=progress)
     if progress:
         progress("writing results", len(report.analyses) + 1, len(report.analyses) + 1)
