@@ -130,7 +130,8 @@ class RegressionResult:
     small_sample: str
     cluster: str | None = None  # the column clustered on (None unless vcov_type is "cluster")
     dropped_collinear: tuple[str, ...] = ()
-    n_singletons: int = 0
+    n_singletons: int = 0  # observations alone in a fixed-effect group, dropped or (singletons = "keep") kept
+    singletons: str = "drop"  # "drop" (reghdfe) or "keep" (xtreg, fe): whether they count in nobs and n_clusters
     rows: RowAccount | None = None
     notes: tuple[str, ...] = ()
     outcome: str = ""
@@ -207,7 +208,8 @@ class RegressionResult:
         if self.dropped_collinear:
             lines.append("Dropped (collinear): " + ", ".join(self.dropped_collinear))
         if self.n_singletons:
-            lines.append(f"Singleton observations dropped: {self.n_singletons}")
+            what = "dropped" if self.singletons == "drop" else "kept (counted in N and the clusters)"
+            lines.append(f"Singleton observations {what}: {self.n_singletons}")
         return "\n".join(lines)
 
     __repr__ = __str__

@@ -246,3 +246,24 @@ def se_note(results: Sequence[Any], language: Language | str = LANGUAGE) -> str:
             text = (f"列 {numbers}：{text}" if language == "zh" else f"Column{'s' if len(columns) > 1 else ''} {numbers}: {text}")
         notes.append(text)
     return " ".join(notes)
+
+
+def singletons_note(results: Sequence[Any], language: Language | str = LANGUAGE) -> str:
+    """Which singleton convention the fixed-effects columns used (Settings ``singletons``), with the count.
+
+    Singletons are observations alone in a fixed-effect group (a city observed
+    in one year): reghdfe drops them, ``xtreg, fe`` keeps them in N and the
+    clusters.  Empty for results without fixed effects.
+    """
+    with_fe = [r for r in results if getattr(r, "fixed_effects", ())]
+    if not with_fe:
+        return ""
+    kept = getattr(with_fe[0], "singletons", "drop") == "keep"
+    count = max(int(getattr(r, "n_singletons", 0)) for r in with_fe)
+    if language == "zh":
+        rule = "保留并计入 N 与聚类数（同 xtreg, fe）" if kept else "剔除（同 reghdfe）"
+        found = f"共 {count} 个" if count else "样本中没有"
+        return f"单期观测（只出现一次的城市）{rule}：{found}。"
+    rule = "kept and counted in N and the clusters (as xtreg, fe)" if kept else "dropped (as reghdfe)"
+    found = f"{count} in the sample" if count else "none in the sample"
+    return f"Singletons (a city observed once) {rule}: {found}."

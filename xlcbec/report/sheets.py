@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.report import charts as C
-from xlcbec.report.labels import label, se_note, stars_note
+from xlcbec.report.labels import label, se_note, singletons_note, stars_note
 from xlcbec.report.tables import (
     Cell,
     TableSpec,
@@ -37,7 +37,8 @@ class View:
 
     def se_notes(self, regression: Any) -> list[str]:
         """The star note and the standard-error note of a table built from one fitted regression."""
-        return [stars_note(self.stars, self.stat, self.language), se_note([regression], self.language)]
+        notes = [stars_note(self.stars, self.stat, self.language), se_note([regression], self.language)]
+        return notes + [n for n in (singletons_note([regression], self.language),) if n]
 
     def zh(self, english: str, chinese: str) -> str:
         return chinese if self.language == "zh" else english

@@ -22,7 +22,7 @@ import pandas as pd
 from xlcbec.core.options import LANGUAGE, STAT_IN_PARENTHESES
 from xlcbec.core.results import RegressionResult
 from xlcbec.report import formats
-from xlcbec.report.labels import Language, label, se_note, stars_note
+from xlcbec.report.labels import Language, label, se_note, singletons_note, stars_note
 
 Role = Literal["title", "header", "label", "number", "statistic", "text", "flag", "note"]
 Statistic = Literal["t", "se"]
@@ -200,6 +200,9 @@ def regression_table(
     table_notes = [stars_note(stars, stat, language)]
     if results:
         table_notes.append(se_note(results, language))
+        singletons = singletons_note(results, language)
+        if singletons:
+            table_notes.append(singletons)
     for j, result in enumerate(results, start=1):
         if result.dropped_collinear:
             dropped = ", ".join(result.dropped_collinear)

@@ -250,7 +250,7 @@ def heterogeneity(
     for group, names in built.members.items():
         sample = prepare_sample(
             work, columns=[outcome, treatment, *controls, names[0]], unit=unit, time=time,
-            fixed_effects=fixed_effects, cluster=cluster,
+            fixed_effects=fixed_effects, cluster=cluster, drop_singletons=se.drop_singletons,
         )
         rows = work.loc[sample.index]
         kept: list[str] = []
