@@ -113,7 +113,8 @@ class PSMResult:
         return "nearest" if self.matching.method == "nearest" else "kernel"
 
     def to_estimates(self) -> list[dict[str, Any]]:
-        """Rows for the Estimates sheet: psm_att/<kernel|nearest>/ATT, psm_did/weighted|support/<treatment>."""
+        """Rows for the Estimates sheet: psm_att/<kernel|nearest>/ATT (and ATU, ATE under ``ate``),
+        psm_balance/unmatched|matched/<covariate>, psm_did/weighted|support/<treatment>."""
         m = self.matching
         t = self.att / self.se if self.se and math.isfinite(self.se) else math.nan
         note = self.bootstrap.describe() if self.bootstrap is not None else "bootstrap SE not computed (bootstrap_reps = 0)"
@@ -138,6 +139,7 @@ class PSMResult:
             )
         ]
         rows += self._ate_rows()
+        rows += self.balance.to_estimates()
         for model, fit, what in (
             ("weighted", self.did_weighted, "weighted by the matching weights"),
             ("support", self.did_support, "unweighted, rows on the common support"),
