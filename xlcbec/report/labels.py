@@ -37,6 +37,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # --- table rows ---
     "variables": ("Variables", "变量"),
     "control_variables": ("Control variables", "控制变量"),
+    "controls_block": ("Controls", "控制变量"),
     "city_fe": ("City fixed effect", "城市固定效应"),
     "year_fe": ("Year fixed effect", "年份固定效应"),
     "n": ("N", "观测值"),
@@ -125,6 +126,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "seed": ("Seed", "随机种子"),
     "att": ("ATT", "平均处理效应"),
     "bootstrap_se": ("Bootstrap SE", "自助法标准误"),
+    "ATU": ("ATU", "控制组平均处理效应（ATU）"),
+    "ATE": ("ATE", "平均处理效应（ATE）"),
     "treated_on": ("Treated on support", "处理组（支撑域内）"),
     "treated_off": ("Treated off support", "处理组（支撑域外）"),
     "controls_on": ("Controls on support", "控制组（支撑域内）"),
