@@ -36,6 +36,7 @@ from xlcbec.core.psm.matching import (
     Method,
     att_with_counts,
     att_with_counts_batch,
+    atu_and_ate,
     effects_with_counts,
     match_arrays,
 )
@@ -133,13 +134,13 @@ def _effects_expanded(p: np.ndarray, treated: np.ndarray, y: np.ndarray, counts:
     except EstimationError:
         return math.nan, math.nan, math.nan
     yy = y[rows]
-    on1, on0 = t & m.support, ~t & m.support
-    if not on0.any() or m.matrix_untreated is None:
+    on1 = t & m.support
+    if not (~t & m.support).any() or m.matrix_untreated is None:
         return math.nan, math.nan, math.nan
-    att = float(np.mean(yy[on1] - (m.matrix @ yy)[on1]))
-    atu = float(np.mean((m.matrix_untreated @ yy)[on0] - yy[on0]))
-    n1, n0 = int(on1.sum()), int(on0.sum())
-    return att, atu, (att * n1 + atu * n0) / (n1 + n0)
+    matched = m.matrix @ yy
+    att = float(np.mean(yy[on1] - matched[on1]))
+    atu, ate = atu_and_ate(yy, t, m.support, m.matrix_untreated, att, matched)
+    return att, atu, ate
 
 
 def draw_effects(p: np.ndarray, treated: np.ndarray, y: np.ndarray, counts: np.ndarray, *, method: Method,

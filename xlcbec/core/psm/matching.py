@@ -456,7 +456,7 @@ def match_scores(
         att = float(np.mean(y[on] - m[on]))
         se, var1, var0, sum_w2 = psmatch2_se(y, is_treated, result.support, result.weight)
         if result.matrix_untreated is not None:
-            atu, ate = _atu_ate(y, is_treated, result.support, result.matrix_untreated, att, m)
+            atu, ate = atu_and_ate(y, is_treated, result.support, result.matrix_untreated, att, m)
         matched_outcome = pd.Series(m, index=index, name=f"_{name}")
     return Matching(
         method=method,
@@ -484,7 +484,7 @@ def match_scores(
     )
 
 
-def _atu_ate(y: np.ndarray, treated: np.ndarray, support: np.ndarray, matrix_untreated: sparse.csr_matrix,
+def atu_and_ate(y: np.ndarray, treated: np.ndarray, support: np.ndarray, matrix_untreated: sparse.csr_matrix,
              att: float, matched: np.ndarray) -> tuple[float, float]:
     """psmatch2 ``_mktab`` under ``ate``: ATU over the untreated on support, ATE as the share-weighted average.
 
