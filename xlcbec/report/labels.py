@@ -168,6 +168,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "title_psm_balance": ("Results of the balance test", "平衡性检验结果"),
     "title_psm_att": ("Average treatment effect on the treated (kernel matching)", "平均处理效应（核匹配）"),
     "title_psm_did": ("PSM-DID estimates", "PSM-DID 估计结果"),
+    "title_psm_effects": ("Treatment effects: ATT, ATU and ATE (psmatch2 ate)", "处理效应：ATT、ATU 与 ATE（psmatch2 ate）"),
     "title_heterogeneity": ("Heterogeneity of the effect", "异质性检验结果"),
     "title_mediation": ("Mechanism test", "机制检验结果"),
     "title_policy_keywords": ("Policy-text keyword frequencies", "政策文本关键词词频"),

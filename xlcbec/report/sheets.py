@@ -225,7 +225,8 @@ def psm_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
                          "and ATE; the bootstrap SE is shown.",
                          "ate（psmatch2）：控制组也与处理组匹配；ATE =（ATT×支撑域内处理组数 + ATU×支撑域内控制组数）/"
                          "支撑域内总数。psmatch2 不报告 ATU 与 ATE 的标准误，此处给出自助法标准误。")] if m.atu is not None else []
-    blocks.append(frame_table(att, key="psm_att", title=label("title_psm_att", view.language), language=view.language,
+    title = label("title_psm_effects" if m.atu is not None else "title_psm_att", view.language)
+    blocks.append(frame_table(att, key="psm_att", title=title, language=view.language,
                               notes=[m.describe(), *([r.bootstrap.describe()] if r.bootstrap is not None else []),
                                      *ate_note],
                               number_formats={c: "0" for c in ("treated_on", "treated_off", "controls_on", "controls_off")}))
