@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from xlcbec.core import distributions
 from xlcbec.core.numbers import numeric_column, require_columns
 from xlcbec.core.options import (
     FIXED_EFFECTS,
@@ -59,7 +59,7 @@ from xlcbec.errors import (
     XlcbecWarning,
 )
 
-_Z975 = float(stats.norm.ppf(0.975))
+_Z975 = float(distributions.norm_ppf(0.975))
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,7 +129,7 @@ class PSMResult:
                 self.att,
                 std_error=self.se,
                 statistic=t,
-                p_value=float(2 * stats.norm.sf(abs(t))) if math.isfinite(t) else None,
+                p_value=float(2 * distributions.norm_sf(abs(t))) if math.isfinite(t) else None,
                 ci_low=self.att - _Z975 * self.se,
                 ci_high=self.att + _Z975 * self.se,
                 nobs=self.rows.used,
