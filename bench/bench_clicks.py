@@ -78,6 +78,9 @@ print(json.dumps({"first": first_seconds, "later": calls, "result": first[0], "f
 
 def _environment(code: Path) -> dict[str, str]:
     env = dict(os.environ)
+    # An installed package has its bytecode compiled; without it every click compiles xlcbec's modules
+    # again (0.2-0.7 s).  The warm-up run writes it (into __pycache__, ignored by git).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = str(code) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 

@@ -47,7 +47,7 @@ from xlcbec.core.twfe import EstimationSample, fit_twfe, prepare_sample
 from xlcbec.errors import EstimationError, OptionError
 
 # Replicates handed to a worker at a time (xlcbec.core.parallel) and solved together by the moment
-# route (xlcbec.core.did.mediation_bootstrap); the numbers depend on it only through rounding.
+# route (xlcbec.core.did.mediation_bootstrap); the numbers do not depend on it.
 BOOTSTRAP_BLOCK = 50
 
 

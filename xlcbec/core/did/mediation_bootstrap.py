@@ -30,8 +30,9 @@ scale, the scaled design's smallest eigenvalue is above
 numerical zero and clearly positive); any other replicate (no treated unit
 drawn, a control without variation, ...) takes the plain route.  Both routes
 give the same draws to rounding (``tests/test_mediation.py`` holds them to
-each other), and the draws do not depend on how replicates are split in
-blocks other than through that rounding.
+each other), and a replicate's draw does not depend on the block it is
+computed in (the sums over units are taken row by row in a fixed order, the
+small matrix problems one replicate at a time).
 """
 
 from __future__ import annotations
@@ -159,7 +160,9 @@ def _moment_draws(picks: np.ndarray, n_clusters: int, design: ReplicateDesign,
     drawn = np.zeros((reps, n_clusters))
     np.add.at(drawn, (np.repeat(np.arange(reps), picks.shape[1]), picks.ravel()), 1.0)
     weights = drawn[:, moments.cluster_of_unit]  # (reps, units): copies of each unit in the replicate
-    gram = (weights @ moments.gram).reshape(reps, p + d, p + d)
+    # The sums over units by einsum, not a matrix product: BLAS may order a row's sum differently with
+    # the number of rows, einsum never does, so a replicate's draw does not depend on its block.
+    gram = _weighted_sums(weights, moments.gram).reshape(reps, p + d, p + d)
     within = gram[:, :p, :p]
     clear = np.ones(reps, dtype=bool)
     if d:
@@ -171,9 +174,9 @@ def _moment_draws(picks: np.ndarray, n_clusters: int, design: ReplicateDesign,
         projected = cross @ vectors  # (reps, p, d)
         inverse = np.where(null, 0.0, 1.0 / np.where(null, 1.0, values))
         within = within - (projected * inverse[:, None, :]) @ projected.transpose(0, 2, 1)
-    rows = weights @ moments.count
-    sums = weights @ moments.sums
-    raw_scale = np.sqrt(np.maximum(weights @ moments.squares - sums**2 / rows[:, None], 0.0))
+    rows = _weighted_sums(weights, moments.count[:, None])[:, 0]
+    sums = _weighted_sums(weights, moments.sums)
+    raw_scale = np.sqrt(np.maximum(_weighted_sums(weights, moments.squares) - sums**2 / rows[:, None], 0.0))
     norms = np.sqrt(np.maximum(np.diagonal(within, axis1=1, axis2=2), 0.0))
     used = sorted(set(design.design1) | set(design.design2))
     clear &= np.all(norms[:, used] > CLEAR_WITHIN_SHARE * raw_scale[:, used], axis=1)
@@ -181,6 +184,11 @@ def _moment_draws(picks: np.ndarray, n_clusters: int, design: ReplicateDesign,
     a = _coefficient(within, norms, design.design1, 0, 0, clear)
     b = _coefficient(within, norms, design.design2, 1, 1, clear)
     return a * b, clear
+
+
+def _weighted_sums(weights: np.ndarray, per_unit: np.ndarray) -> np.ndarray:
+    """``weights @ per_unit`` with each row summed in the same order whatever the number of rows."""
+    return np.einsum("bu,uq->bq", weights, per_unit)
 
 
 def _coefficient(within: np.ndarray, norms: np.ndarray, columns: Sequence[int], y: int, j: int,
