@@ -165,7 +165,7 @@ class PSMResult:
                      f"; ATE = (ATT x {m.n_treated_on} + ATU x {m.n_control_on}) / {m.n_treated_on + m.n_control_on}")
             rows.append(estimate_row(
                 "psm_att", self.model_name, term, value, std_error=boot_se, statistic=z,
-                p_value=float(2 * stats.norm.sf(abs(z))) if math.isfinite(z) else None,
+                p_value=float(2 * distributions.norm_sf(abs(z))) if math.isfinite(z) else None,
                 ci_low=value - _Z975 * boot_se, ci_high=value + _Z975 * boot_se, nobs=self.rows.used, note=note,
             ))
         return rows
