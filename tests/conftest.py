@@ -26,3 +26,13 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 def test_data() -> Path:
     """The public data sets kept with the tests (`tests/data/`)."""
     return TEST_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_book(tmp_path_factory) -> Path:
+    """`xlcbec demo` once per test session (about 20 s), shared by every test that reads the refreshed demo."""
+    from xlcbec.cli import main
+
+    path = tmp_path_factory.mktemp("demo") / "cbec_demo.xlsx"
+    assert main(["demo", str(path), "--quiet"]) == 0
+    return path

@@ -279,7 +279,7 @@ def result_blocks(report: RunReport, *, language: str | None = None) -> dict[str
     from xlcbec.report import sheets
     from xlcbec.report.summary import summary_blocks
 
-    settings = report.settings if language is None else replace(report.settings, language=language)
+    settings = report.settings if language is None else replace(report.settings, language=language)  # type: ignore[arg-type]
     view = sheets.View(settings)
     by_sheet: dict[str, list[Any]] = {}
     summary = summary_blocks(report.run.outcomes, view, report.study, skipped=report.run.skipped)

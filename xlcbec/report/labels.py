@@ -356,8 +356,8 @@ LABELS.update({
         "不平衡：匹配后{covariate}的标准化偏差仍为 {largest}%（高于通常的 {threshold}），"
         "匹配后两组仍有差异，ATT 需谨慎解读。"),
     "verdict_hetero_differs": (
-        "The effect differs by {group}: {which} {verb} from the other cities at the {level} level "
-        "(equal-effect test).",
+        "The effect differs by {group}: at the {level} level the equal-effect test tells {which} apart from "
+        "the other cities.",
         "效应因{group}而异：{which}与其余城市的效应在 {level} 水平上显著不同（效应相等检验）。"),
     "verdict_hetero_same": (
         "No significant difference by {group} at the {level} level (smallest equal-effect test {p}): the groups' "

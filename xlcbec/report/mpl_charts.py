@@ -161,11 +161,11 @@ def render_png(specs: ChartSpec | Sequence[ChartSpec], *, size_cm: tuple[float, 
     font = cjk_font()
     if font is None and any(has_cjk(text) for spec in charts for text in _texts(spec)):
         raise MissingCJKFont(", ".join(CJK_FONTS[:6]))
-    rc = {"font.family": "sans-serif", "font.sans-serif": [f for f in (font, LATIN_FONT) if f],
+    rc: dict[str, Any] = {"font.family": "sans-serif", "font.sans-serif": [f for f in (font, LATIN_FONT) if f],
           "axes.unicode_minus": False, "font.size": 9}
     from matplotlib import rc_context
 
-    with rc_context(rc):
+    with rc_context(rc):  # type: ignore[arg-type]  # matplotlib types the keys as a Literal of every rc name
         if size_cm is not None:
             width, height = size_cm
         else:
@@ -179,11 +179,9 @@ def render_png(specs: ChartSpec | Sequence[ChartSpec], *, size_cm: tuple[float, 
                 prefix = panel_labels[index] if index < len(panel_labels) else f"({chr(ord('a') + index)})"
                 ax.set_title(f"{prefix} {spec.title}", fontsize=9)
         if len(charts) > 1:
-            # A shared scale: the union of the panels' own bounds.
-            low = min(ax.get_ylim()[0] for ax in axes)
-            high = max(ax.get_ylim()[1] for ax in axes)
-            for ax in axes:
-                ax.set_ylim(low, high)
+            # One scale for all panels (the axes share y, so the last panel's own bounds would win): the union.
+            scales = [spec.scale() for spec in charts]
+            axes[0].set_ylim(min(s.y_min for s in scales), max(s.y_max for s in scales))
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=DPI)

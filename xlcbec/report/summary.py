@@ -250,8 +250,7 @@ def heterogeneity_findings(outcome: Any, words: _Words) -> list[Finding]:
         which = differ[:1] if len(names) == 2 else differ
         shown = dict(group=_group_words(group, words.language), effects=words.parts(effects),
                      tests=words.join([f"{n}: F = {words.number(f, 2)}, {words.p(p)}" for _, n, f, p in shown_tests]),
-                     which=words.join(which), p=words.p(smallest), level=percent_text(words.test_level),
-                     verb="differs" if len(which) == 1 else "differ")
+                     which=words.join(which), p=words.p(smallest), level=percent_text(words.test_level))
         findings.append(Finding("heterogeneity", verdict, "Heterogeneity",
                                 words.titled("summary_heterogeneity", label(group, words.language)),
                                 words("summary_numbers_heterogeneity", **shown), words(verdict, **shown),
@@ -405,7 +404,7 @@ def summary_table(findings: Sequence[Finding], *, language: str = "en", stars: S
     notes = [words("summary_note_level", level=percent_text(words.test_level), threshold=f"{BALANCE_THRESHOLD:g}%")]
     notes += [words("summary_note_skipped", analysis=name, reason=reason) for name, reason in (skipped or {}).items()]
     return TableSpec(key="summary", title=words("title_summary"), header=header, body=body, notes=tuple(notes),
-                     column_widths=(18.0, 40.0, 62.0, 30.0))
+                     column_widths=(24.0, 38.0, 60.0, 26.0))
 
 
 def summary_blocks(outcomes: Mapping[str, Any], view: Any, study: Any, skipped: Mapping[str, str] | None = None) -> list[TableSpec]:

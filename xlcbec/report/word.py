@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from docx import Document
@@ -61,6 +62,8 @@ CM_PER_CHAR = 0.21
 CELL_MARGINS_CM = 0.38  # Word's default left and right cell margins
 MIN_COLUMN_CM = 1.2
 HEADER_CHARS = 14  # a header longer than this wraps rather than widening its column
+TEXT_CHARS = 36  # so does text (policy titles)
+MIN_TABLE_POINTS = 6.5  # the smallest font a wide table shrinks to
 TABLE_POINTS = 9.0  # 小五
 RULE_THICK, RULE_THIN = 12, 6  # eighths of a point: 1.5 pt and 0.75 pt, the three-line table's rules
 
@@ -116,7 +119,7 @@ def _styles(document: Any, language: str) -> None:
     normal.font.size = Pt(12 if language == "zh" else 11)
     normal.paragraph_format.space_after = Pt(6)
     normal.paragraph_format.line_spacing = 1.25
-    for name, size in (("Title", 18), ("Heading 1", 16), ("Heading 2", 14)):
+    for name, size in (("Title", 18.0), ("Heading 1", 16.0), ("Heading 2", 14.0)):
         style = styles[name]
         _set_fonts(style, fonts.latin, fonts.heading_east_asian)
         style.font.size = Pt(size)
@@ -135,7 +138,7 @@ def _styles(document: Any, language: str) -> None:
     caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     caption.paragraph_format.space_before = Pt(6)
     caption.paragraph_format.space_after = Pt(3)
-    for name, size, space in (("Table Text", TABLE_POINTS, 0), ("Table Note", TABLE_POINTS, 0)):
+    for name, size, space in (("Table Text", TABLE_POINTS, 0.0), ("Table Note", TABLE_POINTS, 0.0)):
         style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.base_style = normal
         style.font.size = Pt(size)
@@ -222,22 +225,9 @@ def _split_decimal(text: str) -> tuple[int, int]:
     return len(body), 0
 
 
-def _decimal_tabs(table: TableSpec, widths: Sequence[float]) -> dict[int, float]:
-    """Per column holding decimals: the decimal tab position (cm from the cell's text start) that centres them."""
-    tabs: dict[int, float] = {}
-    for column, width in enumerate(widths):
-        texts = [_shown(row[column]) for row in table.body if column < len(row) and _on_decimal_tab(row[column])]
-        if not texts:
-            continue
-        left = max(_split_decimal(t)[0] for t in texts) * CM_PER_CHAR
-        right = max(_split_decimal(t)[1] for t in texts) * CM_PER_CHAR
-        inner = width - CELL_MARGINS_CM
-        # Centred in the cell, but never so far left that the digits before the point do not fit.
-        tabs[column] = max(left + 0.05, (inner - left - right) / 2 + left)
-    return tabs
-
-
+@lru_cache(maxsize=65536)
 def _shown(cell: Cell) -> str:
+    """The cell's text as the sheet shows it (asked for several times per cell while laying a table out)."""
     return display(cell.value, cell.number_format)
 
 
@@ -250,47 +240,79 @@ def _has_paragraphs(table: TableSpec) -> bool:
     return any(cell.role == "paragraph" for row in table.body for cell in row)
 
 
-def _content_widths(rows: Sequence[Sequence[Cell]], n: int, cap: int) -> list[float]:
-    """Each column's width in cm for its longest text on one line (texts counted up to ``cap`` characters)."""
+def _content_chars(rows: Sequence[Sequence[Cell]], n: int, *, header: bool) -> list[int]:
+    """Each column's longest text in character widths; headers and text wrap beyond their caps, numbers never."""
     chars = [0] * n
     for row in rows:
         for column, cell in enumerate(row[:n]):
+            cap = HEADER_CHARS if header else (TEXT_CHARS if cell.role in ("text", "label") else 1000)
             chars[column] = max(chars[column], min(display_width(_shown(cell)), cap))
-    return [chars_ * CM_PER_CHAR + CELL_MARGINS_CM + 0.15 for chars_ in chars]
+    return chars
 
 
-def _natural_widths(table: TableSpec) -> list[float]:
-    """Widths that fit every body cell and every header up to HEADER_CHARS on one line."""
+def _widths_cm(chars: Sequence[int], points: float) -> list[float]:
+    per_char = CM_PER_CHAR * points / TABLE_POINTS
+    return [max(MIN_COLUMN_CM * points / TABLE_POINTS, c * per_char + CELL_MARGINS_CM + 0.15) for c in chars]
+
+
+def _body_widths(table: TableSpec, points: float = TABLE_POINTS) -> list[float]:
+    """The narrowest widths that keep every number (and text up to TEXT_CHARS) on one line."""
+    return _widths_cm(_content_chars(table.body, max(table.width, 1), header=False), points)
+
+
+@dataclass(frozen=True)
+class _TableLayout:
+    points: float  # font size of the table's text
+    widths: tuple[float, ...]  # column widths, cm
+    tabs: Mapping[int, float]  # column -> decimal tab position, cm from the cell's text start
+
+
+def _layout(table: TableSpec, text_width: float) -> _TableLayout:
+    """Font size, column widths and decimal tabs of a table across ``text_width`` cm.
+
+    Running text (the Summary) takes the spec's proportions of the text width.  Other tables are as wide
+    as their contents; too wide, their headers wrap first (down to the body's own widths), then the font
+    shrinks (down to MIN_TABLE_POINTS), and only then is every column narrowed in proportion.
+    """
     n = max(table.width, 1)
-    body = _content_widths(table.body, n, 1000)
-    header = _content_widths(table.header, n, HEADER_CHARS)
-    return [max(MIN_COLUMN_CM, b, h) for b, h in zip(body, header)]
-
-
-def _body_widths(table: TableSpec) -> list[float]:
-    """The narrowest widths that keep every body cell on one line."""
-    return [max(MIN_COLUMN_CM, b) for b in _content_widths(table.body, max(table.width, 1), 1000)]
-
-
-def _column_widths(table: TableSpec, text_width: float) -> list[float]:
-    """Widths in cm: running text (the Summary) by the spec's proportions across the text width; other
-    tables as wide as their contents.  Too wide, headers wrap first (down to the body's own widths), and
-    only then is every column narrowed in proportion."""
     if _has_paragraphs(table) and table.column_widths:
-        chars = list(table.column_widths)[:table.width]
-        return [c / sum(chars) * text_width for c in chars]
-    natural = _natural_widths(table)
+        chars = list(table.column_widths)[:n]
+        return _TableLayout(TABLE_POINTS, tuple(c / sum(chars) * text_width for c in chars), {})
+    body_chars = _content_chars(table.body, n, header=False)
+    header_chars = _content_chars(table.header, n, header=True)
+    points = TABLE_POINTS
+    body = _widths_cm(body_chars, points)
+    if sum(body) > text_width:
+        points = max(MIN_TABLE_POINTS, TABLE_POINTS * text_width / sum(body))
+        body = _widths_cm(body_chars, points)
+    natural = [max(b, h) for b, h in zip(body, _widths_cm(header_chars, points))]
     if sum(natural) <= text_width:
-        return natural
-    body = _body_widths(table)
-    slack = sum(natural) - sum(body)
-    if sum(body) <= text_width and slack > 0:
-        keep = (text_width - sum(body)) / slack
-        return [b + (w - b) * keep for b, w in zip(body, natural)]
-    return [w * text_width / sum(body) for w in body]
+        widths = natural
+    elif sum(body) <= text_width:
+        keep = (text_width - sum(body)) / (sum(natural) - sum(body))
+        widths = [b + (w - b) * keep for b, w in zip(body, natural)]
+    else:
+        widths = [w * text_width / sum(body) for w in body]
+    return _TableLayout(points, tuple(widths), _decimal_tabs(table, widths, points))
 
 
-def _fill(cell: Any, spec: Cell, tab: float | None, style_id: str) -> None:
+def _decimal_tabs(table: TableSpec, widths: Sequence[float], points: float) -> dict[int, float]:
+    """Per column holding decimals: the decimal tab position (cm from the cell's text start) that centres them."""
+    per_char = CM_PER_CHAR * points / TABLE_POINTS
+    tabs: dict[int, float] = {}
+    for column, width in enumerate(widths):
+        texts = [_shown(row[column]) for row in table.body if column < len(row) and _on_decimal_tab(row[column])]
+        if not texts:
+            continue
+        left = max(_split_decimal(t)[0] for t in texts) * per_char
+        right = max(_split_decimal(t)[1] for t in texts) * per_char
+        inner = width - CELL_MARGINS_CM
+        # Centred in the cell, but never so far left that the digits before the point do not fit.
+        tabs[column] = max(left + 0.05, (inner - left - right) / 2 + left)
+    return tabs
+
+
+def _fill(cell: Any, spec: Cell, tab: float | None, style_id: str, points: float) -> None:
     paragraph = cell.paragraphs[0]
     # The style by its id: python-docx's by-name lookup scans every style for each of thousands of cells.
     paragraph._p.style = style_id
@@ -306,17 +328,21 @@ def _fill(cell: Any, spec: Cell, tab: float | None, style_id: str) -> None:
     run = paragraph.add_run(text)
     if spec.role == "header":
         run.bold = True
+    if points != TABLE_POINTS:
+        run.font.size = Pt(round(points * 2) / 2)
 
 
 def _word_table(document: Any, table: TableSpec, text_width: float) -> Any:
     """The spec as a Word table with the three-line rules, its header rows repeated on each page."""
     width = max(table.width, 1)
-    widths = _column_widths(table, text_width)
-    tabs = _decimal_tabs(table, widths)
+    layout = _layout(table, text_width)
+    widths = layout.widths
     style_id = document.styles["Table Text"].style_id
     word = document.add_table(rows=0, cols=width)
     word.alignment = WD_TABLE_ALIGNMENT.CENTER
     word.autofit = False
+    for column, column_width in enumerate(widths):  # before the rows: each new cell takes its column's width
+        word.columns[column].width = Cm(column_width)
     rows = [(cells, True) for cells in table.header] + [(cells, False) for cells in table.body]
     for index, (cells, is_header) in enumerate(rows):
         row = word.add_row()
@@ -324,11 +350,8 @@ def _word_table(document: Any, table: TableSpec, text_width: float) -> Any:
         if is_header:
             _row_flag(row, "tblHeader")
         for column, cell in enumerate(row.cells):
-            cell.width = Cm(widths[column])
             spec = cells[column] if column < len(cells) else Cell()
-            _fill(cell, spec, tabs.get(column) if not is_header else None, style_id)
-    for column, column_width in enumerate(widths):
-        word.columns[column].width = Cm(column_width)
+            _fill(cell, spec, layout.tabs.get(column) if not is_header else None, style_id, layout.points)
     all_rows = word.rows
     n_header = len(table.header)
     edges: list[tuple[int, str, int]] = []
