@@ -185,3 +185,20 @@ def test_the_summary_sheet_comes_first_among_the_result_sheets(tmp_path):
     verdict = sheet["C3"]
     assert "显著" in verdict.value and verdict.alignment.wrap_text
     assert sheet.row_dimensions[3].height and sheet.row_dimensions[3].height > 15  # wrapped rows get their height
+
+
+def test_the_cross_check_has_its_row_when_asked_for():
+    """Settings cross_check = yes: the independent re-estimation's verdict is the Summary's last row."""
+    from xlcbec import jobs
+    from xlcbec.analyses import StudyRun
+
+    values = {"outcome": "y", "controls": "x1, x2", "cross_check": "yes"}
+    study = prepare_study(planted_panel(), settings_from_mapping(values))
+    run = StudyRun(outcomes={"baseline": analyses.ANALYSIS_FUNCTIONS["baseline"](study)})
+    check = jobs.run_cross_check(study, run)
+    for language in ("en", "zh"):
+        findings = summarize(run.outcomes, outcome_name="y", language=language, cross_check=check)
+        last = findings[-1]
+        assert last.analysis == "cross_check" and last.verdict == "verdict_cross_check_agree"
+        assert last.result == check.summary_line(language) and last.sheet == "Log"
+    assert summarize(run.outcomes, outcome_name="y")[-1].analysis == "baseline"  # not asked for: no row

@@ -366,6 +366,18 @@ def staggered_findings(outcomes: Mapping[str, Any], words: _Words) -> list[Findi
     return findings
 
 
+def cross_check_finding(check: Any, words: _Words) -> list[Finding]:
+    """Settings ``cross_check = yes``: did the independent re-estimation (linearmodels, statsmodels) agree?"""
+    if check is None:
+        return []
+    checks = list(getattr(check, "checks", ()))
+    verdict = ("verdict_cross_check_none" if not checks else
+               "verdict_cross_check_agree" if all(c.agrees for c in checks) else "verdict_cross_check_differ")
+    return [Finding("cross_check", verdict, "Log", words("summary_cross_check"), check.summary_line(words.language),
+                    words(verdict), f"Log: {words('summary_cross_check')}",
+                    dict(models=len(checks), agree=sum(bool(c.agrees) for c in checks)))]
+
+
 # --- the sheet ----------------------------------------------------------------------
 
 # In the order of the paper; each takes (outcomes, words, outcome name).
@@ -381,8 +393,8 @@ _SECTIONS: tuple[tuple[str, Callable[[Mapping[str, Any], _Words, str], list[Find
 
 
 def summarize(outcomes: Mapping[str, Any], *, outcome_name: str, stars: Sequence[float] = (0.1, 0.05, 0.01),
-              language: str = "en") -> list[Finding]:
-    """Every finding the analyses that ran support, in the paper's order."""
+              language: str = "en", cross_check: Any = None) -> list[Finding]:
+    """Every finding the analyses that ran support, in the paper's order (the cross-check last, when asked for)."""
     words = _Words(language, stars)
     findings: list[Finding] = []
     for name, build in _SECTIONS:
@@ -390,7 +402,7 @@ def summarize(outcomes: Mapping[str, Any], *, outcome_name: str, stars: Sequence
             findings += build(outcomes, words, outcome_name)
     if "cs" in outcomes or "sun_abraham" in outcomes:
         findings += staggered_findings(outcomes, words)
-    return findings
+    return findings + cross_check_finding(cross_check, words)
 
 
 def summary_table(findings: Sequence[Finding], *, language: str = "en", stars: Sequence[float] = (0.1, 0.05, 0.01),
@@ -407,9 +419,11 @@ def summary_table(findings: Sequence[Finding], *, language: str = "en", stars: S
                      column_widths=(24.0, 38.0, 60.0, 26.0))
 
 
-def summary_blocks(outcomes: Mapping[str, Any], view: Any, study: Any, skipped: Mapping[str, str] | None = None) -> list[TableSpec]:
+def summary_blocks(outcomes: Mapping[str, Any], view: Any, study: Any, skipped: Mapping[str, str] | None = None,
+                   cross_check: Any = None) -> list[TableSpec]:
     """The Summary sheet's blocks for a refresh (nothing when no analysis gives a headline)."""
-    findings = summarize(outcomes, outcome_name=study.settings.outcome, stars=view.stars, language=view.language)
+    findings = summarize(outcomes, outcome_name=study.settings.outcome, stars=view.stars, language=view.language,
+                         cross_check=cross_check)
     if not findings:
         return []
     return [summary_table(findings, language=view.language, stars=view.stars, skipped=skipped)]
