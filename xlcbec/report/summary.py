@@ -411,7 +411,7 @@ def summary_table(findings: Sequence[Finding], *, language: str = "en", stars: S
     words = _Words(language, stars)
     header = (tuple(Cell(words(key), None, "header") for key in
                     ("summary_col_analysis", "summary_col_result", "summary_col_verdict", "summary_col_source")),)
-    body = tuple((Cell(f.topic, None, "label"), Cell(f.result, None, "paragraph"), Cell(f.text, None, "paragraph"),
+    body = tuple((Cell(f.topic, None, "paragraph"), Cell(f.result, None, "paragraph"), Cell(f.text, None, "paragraph"),
                   Cell(f.source, None, "paragraph")) for f in findings)
     notes = [words("summary_note_level", level=percent_text(words.test_level), threshold=f"{BALANCE_THRESHOLD:g}%")]
     notes += [words("summary_note_skipped", analysis=name, reason=reason) for name, reason in (skipped or {}).items()]
