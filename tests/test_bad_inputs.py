@@ -697,3 +697,13 @@ def test_an_event_window_typed_as_a_range_is_read(typed):
     from xlcbec.book.settings import parse_settings
 
     assert parse_settings([(2, "event_window", typed)]).event_window == (-5, 5)
+
+
+def test_pilot_years_on_panel_beside_an_empty_cities_sheet_are_used(tmp_path, capsys):
+    """The template's empty Cities has a 'pilot_year' header: pilot years typed on Panel are still found."""
+    from tests.book_files import input_book, small_panel
+
+    panel = small_panel().assign(pilot_year=lambda d: d.city.map({330100: 2016, 320100: 2017, 110000: None}))
+    book = input_book(tmp_path / "inputs.xlsx", panel=panel, settings={"controls": "none"})
+    code, err = run_cli(["check", str(book), "--only", "index"], capsys)
+    assert code == 0 and "pilot_year" not in err, err

@@ -125,7 +125,7 @@ def _empty_panel_problems(inputs: Any, settings: Settings, analyses: Sequence[st
         fix=f"paste one row per {settings.unit} and {settings.time} below the header row")]
     panel_header = [str(c) for c in inputs.panel.columns]
     cities_header = [str(c) for c in inputs.cities.columns]
-    problems += treatment_problems(panel_header + cities_header, settings, cities_header=cities_header,
+    problems += treatment_problems(panel_header, settings, cities_header=cities_header,
                                    cities_rows=len(inputs.cities))
     indices = set(inputs.indicators["index"].dropna().astype(str)) if "index" in inputs.indicators.columns else set()
     if set(analyses) & set(USES_OUTCOME) and settings.outcome not in set(panel_header + cities_header) | indices:

@@ -157,15 +157,15 @@ def treatment_problems(columns: Sequence[str], settings: Settings, *, cities_hea
         if settings.treatment not in present:
             return [missing_columns_error(settings, "treatment", "treatment column", [settings.treatment])]
         return []
-    if settings.first_treat in cities_header and not cities_rows and settings.first_treat not in present - set(cities_header):
+    if settings.first_treat in present or (settings.first_treat in cities_header and cities_rows):
+        return []
+    if settings.first_treat in cities_header:
         return [InputError(
             f"the Cities sheet has the column {settings.first_treat!r} but no rows, so no city has a pilot year",
             sheet="Cities", row=2, column=settings.first_treat,
             fix=f"list each {settings.unit} on Cities with its pilot year (empty = never a pilot), "
             "or put the pilot years in a Panel column",
         )]
-    if settings.first_treat in present:
-        return []
     if "first_treat" in settings.explicit:
         return [missing_columns_error(settings, "first_treat", "pilot-year column", [settings.first_treat])]
     return [InputError(
