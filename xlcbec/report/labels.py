@@ -181,6 +181,89 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_index_weights": ("Indicator weights by dimension", "各维度指标权重"),
     "chart_dimension_weights": ("Weights by dimension", "各维度权重"),
     "chart_trend": ("Mean outcome: pilot vs never-treated cities", "试点城市与非试点城市的均值趋势"),
+    "chart_comparison": ("Event-time effects: TWFE, Callaway-Sant'Anna, Sun-Abraham",
+                         "事件时间效应比较：TWFE、Callaway-Sant'Anna、Sun-Abraham"),
+    "effect": ("Effect", "效应"),
+    # --- column headers of the diagnostics tables (Robustness, PSM, heterogeneity, mediation) ---
+    "r": ("Years relative to pilot", "相对设立年份"),
+    "event_time": ("Event time", "事件时间"),
+    "group": ("Cohort (pilot year)", "组别（设立年份）"),
+    "time": ("Year", "年份"),
+    "base_time": ("Base year", "基期年份"),
+    "post": ("After the pilot", "设立后"),
+    "n_treated": ("Treated units", "处理组个体数"),
+    "n_control": ("Control units", "对照组个体数"),
+    "control": ("Comparison group (pilot year)", "对照组（设立年份）"),
+    "earlier_vs_later": ("Earlier vs later treated", "早处理组对晚处理组"),
+    "later_vs_earlier": ("Later vs earlier treated (forbidden)", "晚处理组对早处理组（不当比较）"),
+    "treated_vs_never": ("Treated vs never treated", "处理组对从未处理组"),
+    "never": ("Never treated", "从未处理"),
+    "not_yet": ("Not yet treated", "尚未处理"),
+    "aggregation": ("Aggregation", "汇总方式"),
+    "simple": ("Simple (all post cells)", "简单加权"),
+    "dynamic": ("By event time", "按事件时间"),
+    "calendar": ("By calendar year", "按日历年"),
+    "value": ("Group", "分组"),
+    "units": ("Cities", "城市数"),
+    "treated_units": ("Pilot cities", "试点城市数"),
+    "split_coef": ("Split-sample coefficient", "分样本系数"),
+    "split_std_error": ("Split-sample std. error", "分样本标准误"),
+    "split_nobs": ("Split-sample N", "分样本观测值"),
+    "diff": ("Difference from the rest", "与其余样本之差"),
+    "equality_F": ("Equal-effect F", "效应相等检验 F 值"),
+    "equality_p": ("Equal-effect p-value", "效应相等检验 p 值"),
+    "nobs": ("N", "观测值"),
+    "mediator": ("Mediator", "中介变量"),
+    "a": ("a (CBEC → mediator)", "a（CBEC→中介变量）"),
+    "se_a": ("Std. error of a", "a 的标准误"),
+    "b": ("b (mediator → outcome)", "b（中介变量→结果）"),
+    "se_b": ("Std. error of b", "b 的标准误"),
+    "c_prime": ("Direct effect c'", "直接效应 c'"),
+    "c": ("Total effect c", "总效应 c"),
+    "indirect": ("Indirect effect a×b", "间接效应 a×b"),
+    "sobel_p": ("Sobel p-value", "Sobel p 值"),
+    "boot_low": ("Bootstrap 95% CI low", "自助法 95% 置信区间下限"),
+    "boot_high": ("Bootstrap 95% CI high", "自助法 95% 置信区间上限"),
+    "B": ("Rubin's B", "Rubin B 值"),
+    "R": ("Rubin's R", "Rubin R 值"),
+    "sum_weights": ("Sum of weights", "权重之和"),
+    "Unmatched": ("Before matching", "匹配前"),
+    "Matched": ("After matching", "匹配后"),
+    "N": ("N", "观测值"),
+    "word": ("Word", "词语"),
+    "rank": ("Rank", "排序"),
+    "language": ("Language", "语言"),
+    "keywords": ("Keywords", "关键词"),
+    "digital_infrastructure": ("Digital infrastructure", "数字基础设施"),
+    "service_agglomeration": ("Service agglomeration", "生产性服务业集聚"),
+    "business_environment": ("Business environment", "营商环境"),
+    "weighted": ("Weighted", "加权"),
+    "common_support": ("Common support", "共同支撑"),
+    "se_paren": ("(Std. error)", "（标准误）"),
+    "stars_levels": ("Significance", "显著性"),
+    "untreated_on": ("Untreated on support", "控制组（支撑域内）"),
+    "total_on": ("Total on support", "合计（支撑域内）"),
+    "ate_row": ("Effect", "效应"),
+    "continued": ("continued", "续"),
+    "note_word": ("Note", "注"),
+    # --- heterogeneity interaction rows (Tables 7-10: the group × CBEC) ---
+    "coastal=1:x": ("Coast×CBEC", "沿海×CBEC"),
+    "coastal=0:x": ("Inland×CBEC", "内陆×CBEC"),
+    "region=east:x": ("East×CBEC", "东部×CBEC"),
+    "region=central:x": ("Central×CBEC", "中部×CBEC"),
+    "region=west:x": ("West×CBEC", "西部×CBEC"),
+    "region=northeast:x": ("Northeast×CBEC", "东北×CBEC"),
+    "tertiary_led=1:x": ("Tertiary×CBEC", "第三产业主导×CBEC"),
+    "tertiary_led=0:x": ("Secondary×CBEC", "第二产业主导×CBEC"),
+    "megacity=1:x": ("Large×CBEC", "特大城市×CBEC"),
+    "megacity=0:x": ("Medium×CBEC", "大中城市×CBEC"),
+    "cluster=BTH:x": ("BTH×CBEC", "京津冀×CBEC"),
+    "cluster=YRD:x": ("YRD×CBEC", "长三角×CBEC"),
+    "cluster=PRD:x": ("PRD×CBEC", "珠三角×CBEC"),
+    "cluster=BTH:short": ("BTH", "京津冀"),
+    "cluster=YRD:short": ("YRD", "长三角"),
+    "cluster=PRD:short": ("PRD", "珠三角"),
+    "GxCBEC": ("Group×CBEC", "分组×CBEC"),
 }
 
 
@@ -199,20 +282,30 @@ def percent_text(level: float) -> str:
 
 
 def stars_note(stars: tuple[float, float, float], stat: str, language: Language | str = LANGUAGE) -> str:
-    """The table note stating the star thresholds and what is in parentheses."""
-    one, two, three = (percent_text(level) for level in stars)
+    """The table note stating the star thresholds (Settings ``stars``) and what is in parentheses, as the paper words it."""
+    levels = sorted({float(level) for level in stars}, reverse=True)  # loosest first: 10%, 5%, 1%
+    marks = ["*" * (i + 1) for i in range(len(levels))]
+    strongest = list(zip(marks, levels))[::-1]  # ***, **, * at 1%, 5%, 10% (the paper's order)
     if language == "zh":
         inside = "t 值" if stat == "t" else "标准误"
-        return f"注：***、**、* 分别表示在 {three}、{two}、{one} 的水平上显著；括号内为{inside}。"
+        return (f"注：{'、'.join(m for m, _ in strongest)} 分别表示在 {'、'.join(percent_text(v) for _, v in strongest)} "
+                f"的水平上显著；括号内为{inside}。")
     inside = "t statistics" if stat == "t" else "standard errors"
-    return f"Note: ***, ** and * indicate significance at the {three}, {two} and {one} levels; {inside} in parentheses."
+    names = [m for m, _ in strongest]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    at = [percent_text(v) for _, v in strongest]
+    at_text = at[0] if len(at) == 1 else ", ".join(at[:-1]) + " and " + at[-1]
+    return (f"Note: {listed} indicate significance at the {at_text} levels, respectively, "
+            f"with {inside} in parentheses.")
 
 
-def cluster_note(cluster: str, n_clusters: int | None, language: Language | str = LANGUAGE) -> str:
-    count = f" ({n_clusters})" if n_clusters else ""
+def cluster_note(cluster: str, n_clusters: int | str | None, language: Language | str = LANGUAGE) -> str:
+    """'Standard errors clustered by city (285).' with the cluster variable's label, lower case in English."""
+    count = f"（{n_clusters} 个聚类）" if n_clusters and language == "zh" else (f" ({n_clusters} clusters)" if n_clusters else "")
     if language == "zh":
         return f"标准误聚类到{label(cluster, 'zh')}层面{count}。"
-    return f"Standard errors clustered by {cluster}{count}."
+    name = label(cluster, "en")
+    return f"Standard errors clustered by {name[:1].lower() + name[1:] if name != name.upper() else name}{count}."
 
 
 def robust_note(vcov: str, language: Language | str = LANGUAGE) -> str:
@@ -228,7 +321,7 @@ def se_note(results: Sequence[Any], language: Language | str = LANGUAGE) -> str:
     :class:`~xlcbec.core.results.RegressionResult`); columns that differ are
     named by their numbers.
     """
-    def one(result: Any, n_clusters: int | None) -> str:
+    def one(result: Any, n_clusters: int | str | None) -> str:
         if result.vcov_type == "cluster":
             return cluster_note(str(result.cluster), n_clusters, language)
         return robust_note(result.vcov_type, language)
@@ -239,8 +332,9 @@ def se_note(results: Sequence[Any], language: Language | str = LANGUAGE) -> str:
     notes = []
     for columns in kinds.values():
         chosen = [results[j - 1] for j in columns]
-        counts = {r.n_clusters for r in chosen}
-        text = one(chosen[0], counts.pop() if len(counts) == 1 else None)
+        counts = [r.n_clusters for r in chosen]
+        shown = counts[0] if len(set(counts)) == 1 else (", ".join(str(c) for c in counts) if all(counts) else None)
+        text = one(chosen[0], shown)
         if len(kinds) > 1:
             numbers = ", ".join(f"({j})" for j in columns)
             text = (f"列 {numbers}：{text}" if language == "zh" else f"Column{'s' if len(columns) > 1 else ''} {numbers}: {text}")
