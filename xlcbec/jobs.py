@@ -231,10 +231,6 @@ def _blas_threads(rows: int) -> Any:
 
 # --- writing ------------------------------------------------------------------
 
-# Rows a chart takes on its sheet (9 cm at the default row height) plus a gap.
-CHART_ROWS = 20
-
-
 def log_frame(report: RunReport, *, source: str = "") -> pd.DataFrame:
     """The Log sheet: one row per fact (section, item, value)."""
     rows: list[tuple[str, str, Any]] = [
@@ -271,8 +267,9 @@ def _note_table(key: str, title: str, text: str) -> Any:
 def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
     """Rebuild the result sheets of the analyses that ran, then Estimates and Log."""
     from xlcbec.book.contract import ANALYSIS_SHEET, ESTIMATES, LOG
-    from xlcbec.report import charts as chart_specs
+    from xlcbec.book.layout import write_sheet
     from xlcbec.report import sheets
+    from xlcbec.report.labels import label, translate
 
     view = sheets.View(report.settings)
     by_sheet: dict[str, list[Any]] = {}
@@ -283,7 +280,8 @@ def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
             blocks += sheets.BUILDERS[name](report.run.outcomes[name], view, report.study)
         else:
             reason = report.run.skipped.get(name, "")
-            blocks.append(_note_table(f"skipped_{name}", name, f"{name}: not run ({reason})"))
+            blocks.append(_note_table(f"skipped_{name}", label(name, view.language),
+                                      translate(f"{name}: not run ({reason})", view.language)))
     if "Robustness" in by_sheet:
         comparison = sheets.comparison_chart(report.run.outcomes, view)
         if comparison is not None:
@@ -291,14 +289,9 @@ def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
     for sheet, blocks in by_sheet.items():
         backend.set_status(f"writing {sheet}")
         backend.reset_result_sheet(sheet)
-        row = 1
-        for block in blocks:
-            if isinstance(block, chart_specs.ChartSpec):
-                placement = backend.write_chart(sheet, block, (row, 1))
-                row = max(placement.next_row, row + CHART_ROWS)
-            else:
-                row = backend.write_table(sheet, block, (row, 1)).next_row
+        # Anchors, page breaks and the print area: each table and chart on readable A4 pages.
+        write_sheet(backend, sheet, blocks, language=view.language)
     backend.reset_result_sheet(ESTIMATES)
-    backend.write_frame(ESTIMATES, report.estimates)
+    backend.write_frame(ESTIMATES, sheets.localise_estimates(report.estimates, view.language))
     backend.reset_result_sheet(LOG)
-    backend.write_frame(LOG, log_frame(report, source=source))
+    backend.write_frame(LOG, sheets.localise_log(log_frame(report, source=source), view.language))

@@ -299,8 +299,11 @@ def frame_table(
     widths: list[float] = []
     for j, head_cell in enumerate(header_cells):
         shown = [_shown_text(r[j]) for r in body]
-        floor = 8.0 if all(r[j].is_number or r[j].value is None for r in body) and j == 0 and index else 10.0
-        widths.append(max(floor, min(50.0, _text_width(head_cell.value, shown))))
+        # A long header wraps onto two lines rather than widening a column of short numbers.
+        head_width = display_width(str(head_cell.value or ""))
+        words = max([display_width(w) for w in str(head_cell.value or "").split()] or [0])
+        header_need = max(math.ceil(head_width / 2) + 1, words) + 2.0
+        widths.append(max(8.0, min(50.0, max(header_need, _text_width(None, shown) if shown else 0.0))))
     return TableSpec(
         key=key,
         title=title,
@@ -360,6 +363,19 @@ def _frame_cell(value: Any, number_format: str | None, dtype: Any, default_digit
             return Cell(int(round(number)), fmt, "number")
         return Cell(number, fmt, "number")
     return Cell(label(str(value), language), None, "text")
+
+
+def whole_numbers_plain(table: TableSpec) -> TableSpec:
+    """``table`` with whole-number body values shown without decimals (0 and 1, not 0.0000; the paper's Table 3)."""
+    body = []
+    for row in table.body:
+        cells = []
+        for c in row:
+            if isinstance(c.value, (int, float)) and c.role == "number" and float(c.value).is_integer():
+                c = Cell(int(c.value), formats.INTEGER, c.role)
+            cells.append(c)
+        body.append(tuple(cells))
+    return replace(table, body=tuple(body))
 
 
 def display_width(text: str) -> int:
