@@ -278,6 +278,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "bacon": ("Goodman-Bacon", "Goodman-Bacon 分解"),
     "cs": ("Callaway-Sant'Anna", "Callaway-Sant'Anna"),
     "sun_abraham": ("Sun-Abraham", "Sun-Abraham"),
+    # --- model names (Estimates, Log) ---
+    "no_controls": ("Without controls", "无控制变量"),
+    "controls": ("With controls", "含控制变量"),
+    "excl_municipalities": ("Excluding municipalities", "剔除直辖市"),
+    "twfe": ("TWFE", "双向固定效应"),
+    "support": ("Common support", "共同支撑"),
+    "iw": ("Interaction-weighted", "交互加权"),
     # --- Log sections ---
     "log_run": ("run", "运行"),
     "log_settings": ("settings", "设置"),
@@ -449,7 +456,7 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
      r"the models use (?P<used>.+?)\. Fix: name the Panel column exactly as the control, or list your controls in "
      r"Settings 'controls'",
      "默认控制变量 {hints_t} 不是面板数据（Panel）中的列，所有模型均未纳入；模型使用的控制变量：{used}。"
-     "修改方法：将 Panel 的列名改为与控制变量完全相同，或在 Settings 的 controls 中列出所用控制变量"),
+     "修改方法：将 Panel 的列名改为与控制变量完全相同，或在 Settings 的 'controls' 中列出所用控制变量"),
     (r"no controls", "无控制变量"),
     (r"'(?P<name>[^']+)' \(closest header: '(?P<header>[^']+)'\)", "'{name}'（最接近的列名：'{header}'）"),
     # heterogeneity groups
@@ -482,6 +489,9 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
      "匹配样本上的 TWFE DID，不加权，仅用共同支撑域内样本"),
     # mediation
     (r"step 1: (?P<m>\w+) on (?P<d>\w+)", "第一步：{m} 对 {d} 回归"),
+    (r"direct effect", "直接效应"),
+    (r"indirect effect", "间接效应"),
+    (r"total effect", "总效应"),
     (r"step 2: (?P<y>\w+) on (?P<d>\w+) and (?P<m>\w+)", "第二步：{y} 对 {d} 和 {m} 回归"),
     (r"total effect \(same rows\)", "总效应（相同样本）"),
     (r"a\*b / c", "a×b / c"),
@@ -523,6 +533,8 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
     (r"read and prepare", "读取与准备"),
     (r"interpolated (?P<c>\w+)", "插值 {c}"),
     (r"(?P<a>\w+): not run \((?P<why>.*)\)", "{a_l}：未运行（{why_t}）"),
+    # general forms last (the specific ones above take precedence)
+    (r"step (?P<n>\d): (?P<what>.+)", "第 {n} 步：{what_t}"),
 ]
 
 

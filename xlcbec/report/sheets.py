@@ -446,7 +446,9 @@ def cs_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
         blocks.append(frame_table(dynamic, key=f"cs_dynamic_{control_group}", language=view.language, index=False,
                                   title=view.zh(f"Event-time aggregation (control group: {label(control_group, 'en').lower()})",
                                                 f"按事件时间汇总（对照组：{label(control_group, 'zh')}）")))
-        blocks.append(frame_table(r.group_time, key=f"cs_gt_{control_group}", language=view.language, index=False,
+        # The cells' confidence bounds stay in Estimates; nine columns print at a readable size.
+        group_time = r.group_time.drop(columns=[c for c in ("ci_low", "ci_high") if c in r.group_time.columns])
+        blocks.append(frame_table(group_time, key=f"cs_gt_{control_group}", language=view.language, index=False,
                                   title=f"ATT(g,t){view.zh(' (control group: ', '（对照组：')}{label(control_group, view.language)}{view.zh(')', '）')}"))
     return blocks
 

@@ -303,7 +303,8 @@ def frame_table(
         head_width = display_width(str(head_cell.value or ""))
         words = max([display_width(w) for w in str(head_cell.value or "").split()] or [0])
         header_need = max(math.ceil(head_width / 2) + 1, words) + 2.0
-        widths.append(max(8.0, min(50.0, max(header_need, _text_width(None, shown) if shown else 0.0))))
+        # Long text (policy titles, indicator names) wraps within 36 characters rather than widening the page.
+        widths.append(max(8.0, min(36.0, max(header_need, _text_width(None, shown) if shown else 0.0))))
     return TableSpec(
         key=key,
         title=title,
