@@ -330,7 +330,7 @@ def test_sheets_print_on_a4_landscape_with_chart_data_outside(run):
     for sheet in ANALYSIS_SHEETS:
         ws = run.book[sheet]
         assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == "9"
-        assert int(ws.page_setup.scale) >= 55, (sheet, ws.page_setup.scale)
+        assert int(ws.page_setup.scale) >= 60, (sheet, ws.page_setup.scale)  # 11 pt prints at 6.6 pt or more
         area = areas[sheet].replace("$", "")
         last_col = openpyxl.utils.column_index_from_string(re.match(r"A1:([A-Z]+)\d+", area).group(1))
         for chart in _charts_of(run.path, sheet):

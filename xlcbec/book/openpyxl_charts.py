@@ -126,6 +126,7 @@ def build_chart(ws: Worksheet, spec: ChartSpec, placed: list[SeriesColumns], hea
             # Categories top to bottom in the order given (Excel draws the first at the bottom).
             chart.x_axis.scaling.orientation = "maxMin"
             chart.y_axis.crosses = "max"
+            chart.x_axis.tickLblSkip = 1  # every indicator named (the chart is tall enough for them)
         if spec.y_min is not None:
             chart.y_axis.scaling.min = spec.y_min
         if spec.y_max is not None:

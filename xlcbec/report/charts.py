@@ -403,7 +403,7 @@ def index_weights_chart(weights: pd.DataFrame, *, language: Language | str = LAN
         bar_overlap=overlap,
         bar_gap_width=40,
         width_cm=22.0,
-        height_cm=max(9.0, 0.55 * len(indicators) + 3.0),
+        height_cm=max(9.0, 0.62 * len(indicators) + 3.5),
         language=str(language),
         horizontal=True,
     )
