@@ -265,6 +265,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "cluster=YRD:short": ("YRD", "长三角"),
     "cluster=PRD:short": ("PRD", "珠三角"),
     "GxCBEC": ("Group×CBEC", "分组×CBEC"),
+    "groups:coastal": ("coastal and inland cities", "沿海与内陆城市"),
+    "groups:region": ("eastern, central, western and northeast regions", "东部、中部、西部与东北地区"),
+    "groups:tertiary_led": ("industrial structure", "产业结构"),
+    "groups:megacity": ("city size", "城市规模"),
+    "groups:cluster": ("urban agglomerations", "城市群"),
     # --- analyses (Log lines and notes start with their name) ---
     "index": ("Index", "指数测算"),
     "descriptives": ("Descriptive statistics", "描述性统计"),

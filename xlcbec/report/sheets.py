@@ -257,6 +257,12 @@ def _group_label(group: str, value: str, view: View, suffix: str) -> str:
     return f"{base}×CBEC" if suffix == ":x" else base
 
 
+def _groups_title(group: str, view: View) -> str:
+    key = f"groups:{group}"
+    text = label(key, view.language)
+    return label(group, view.language) if text == key else text
+
+
 def heterogeneity_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     r = outcome.result
     blocks: list[Block] = []
@@ -268,7 +274,7 @@ def heterogeneity_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
         blocks.append(_regression(
             view, [(_group_label(group, value, view, ""), fit) for value, fit in columns],
             key=f"heterogeneity_{group}",
-            title=f"{label('title_heterogeneity', view.language)}{view.zh(': ', '：')}{label(group, view.language)}",
+            title=f"{label('title_heterogeneity', view.language)}{view.zh(': ', '：')}{_groups_title(group, view)}",
             terms=rows, term_labels={row: _group_label(group, value, view, ":x") for row, (value, _) in zip(rows, columns)},
             column_terms=[{row: "GxCBEC"} for row in rows],
             controls_flags=[bool(view.controls)] * len(columns)))
