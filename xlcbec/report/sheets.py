@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.report import charts as C
-from xlcbec.report.labels import label, rows_note, se_note, stars_note, translate
+from xlcbec.report.labels import label, rows_note, se_note, singletons_note, stars_note, translate
 from xlcbec.report.tables import (
     Cell,
     TableSpec,
@@ -39,10 +39,13 @@ class View:
         self.stars: tuple[float, float, float] = tuple(settings.stars)  # type: ignore[assignment]
         self.stat: str = settings.stat_in_parentheses
         self.controls: tuple[str, ...] = tuple(settings.controls)
+        # Settings show_controls: each control's coefficient under a Controls block, or a Yes/No row only.
+        self.show_controls: bool = bool(getattr(settings, "show_controls", True))
 
     def se_notes(self, regression: Any) -> list[str]:
         """The star note and the standard-error note of a table built from one fitted regression."""
-        return [stars_note(self.stars, self.stat, self.language), se_note([regression], self.language)]
+        notes = [stars_note(self.stars, self.stat, self.language), se_note([regression], self.language)]
+        return notes + [n for n in (singletons_note([regression], self.language),) if n]
 
     def zh(self, english: str, chinese: str) -> str:
         return chinese if self.language == "zh" else english
@@ -54,17 +57,41 @@ class View:
     def label(self, key: str) -> str:
         return label(key, self.language)
 
+    def control_layout(self, fits: Sequence[Any], main_terms: Sequence[str],
+                       flags: Sequence[bool]) -> dict[str, Any]:
+        """``regression_table`` arguments for the controls: a Controls block (show_controls) or the Yes/No row."""
+        if not self.show_controls:
+            return {"controls_row": flags}
+        shown = set(main_terms)
+        terms = [str(t) for fit in fits if fit is not None for t in fit.params.index if str(t) not in shown]
+        if not terms:
+            return {"controls_row": flags}
+        return {"control_terms": list(dict.fromkeys(terms))}
+
 
 def _regression(view: View, columns: Sequence[tuple[str, Any]], *, key: str, title: str, terms: Sequence[str],
                 controls_flags: Sequence[bool] | None = None, notes: Sequence[str] = (),
                 extra_rows: Sequence[tuple[str, Sequence[Cell]]] = (),
                 term_labels: Mapping[str, str] | None = None,
                 column_terms: Sequence[Mapping[str, str]] | None = None) -> TableSpec:
-    """The paper's regression layout; the star and standard-error notes come from the table builder."""
+    """The paper's regression layout; the star and standard-error notes come from the table builder.
+
+    The controls follow Settings ``show_controls``: a Controls block listing
+    each control's coefficient, or the paper's ``Control variables: Yes/No`` row.
+    """
+    controls: dict[str, Any] = {"controls_row": controls_flags}
+    if controls_flags is not None:
+        controls = view.control_layout([fit for _, fit in columns], terms, controls_flags)
+        # the heterogeneity rows name a column's interaction term differently: not a control
+        if column_terms is not None and "control_terms" in controls:
+            own = {t for mapping in column_terms for t in mapping.values()}
+            controls["control_terms"] = [t for t in controls["control_terms"] if t not in own] or None
+            if controls["control_terms"] is None:
+                controls = {"controls_row": controls_flags}
     return regression_table(
-        columns, terms=terms, stat=view.stat, stars=view.stars, controls_row=controls_flags,  # type: ignore[arg-type]
+        columns, terms=terms, stat=view.stat, stars=view.stars,  # type: ignore[arg-type]
         language=view.language, title=title, key=key, extra_rows=extra_rows, notes=list(notes),
-        term_labels=term_labels, column_terms=column_terms,
+        term_labels=term_labels, column_terms=column_terms, **controls,
     )
 
 
@@ -175,7 +202,24 @@ def event_study_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     chart = C.event_study_chart(result.table["r"].tolist(), result.table["coef"].tolist(),
                                 result.table["ci_low"].tolist(), result.table["ci_high"].tolist(),
                                 reference=result.reference, language=view.language)
-    return [tbl, chart]
+    return [tbl, *_controls_table(result.regression, result.controls, view, key="event_study_controls"), chart]
+
+
+def _controls_table(fit: Any, controls: Sequence[str], view: View, *, key: str) -> list[Block]:
+    """A frame table's companion: the controls' coefficients (show_controls = yes) or the Yes row (no)."""
+    if not controls:
+        return []
+    if not view.show_controls:
+        row = pd.DataFrame({label("control_variables", view.language): [label("yes", view.language)]},
+                           index=[label("controls_block", view.language)])
+        return [frame_table(row, key=key, language=view.language)]
+    ci = fit.conf_int()
+    table = pd.DataFrame({"coef": fit.params[list(controls)], "std_error": fit.std_errors[list(controls)],
+                          "tstat": fit.tstats[list(controls)], "pvalue": fit.pvalues[list(controls)],
+                          "ci_low": ci.loc[list(controls), "lower"], "ci_high": ci.loc[list(controls), "upper"]})
+    table.index = [label(str(c), view.language) for c in controls]
+    return [frame_table(table, key=key, title=label("controls_block", view.language), language=view.language,
+                        index_label=label("variable", view.language), number_formats={"pvalue": "0.0000"})]
 
 
 # --- PSM ----------------------------------------------------------------------------
@@ -194,6 +238,21 @@ def psm_att_table(r: Any, view: View) -> TableSpec:
     ]
     if r.bootstrap is not None:  # bootstrap_reps = 0: no bootstrap row at all
         body.append((Cell(label("bootstrap_se", view.language), None, "label"), number_cell(r.bootstrap.se)))
+    ate_note: list[str] = []
+    if getattr(m, "atu", None) is not None and getattr(m, "ate", None) is not None:
+        # psm_estimand = ate: psmatch2 prints no SE for the ATU and ATE; their stars and statistic use the bootstrap SE.
+        for term, value, boot_se in (("ATU", m.atu, getattr(r.bootstrap, "se_atu", None)),
+                                     ("ATE", m.ate, getattr(r.bootstrap, "se_ate", None))):
+            z = value / boot_se if boot_se else math.nan
+            p_boot = float(2 * stats_norm_sf(abs(z))) if math.isfinite(z) else None
+            body.append((Cell(label(term, view.language), None, "label"), starred_cell(value, p_boot, view.stars)))
+            body.append((Cell("", None, "label"), statistic_cell(z if view.stat == "t" else boot_se,
+                                                                 digits=2 if view.stat == "t" else 4)))
+        ate_note = [view.zh("ate (psmatch2): the untreated are matched to the treated too; ATE = (ATT x treated on "
+                            "support + ATU x untreated on support) / all on support. psmatch2 prints no SE for the ATU "
+                            "and ATE: their statistic uses the bootstrap SE.",
+                            "ate（psmatch2）：控制组也与处理组匹配；ATE =（ATT×支撑域内处理组数 + ATU×支撑域内控制组数）/"
+                            "支撑域内总数。psmatch2 不报告 ATU 与 ATE 的标准误，其统计量使用自助法标准误。")]
     rule = len(body) - 1
     counts = [("treated_on", m.n_treated_on), ("untreated_on", m.n_control_on), ("total_on", m.n_treated_on + m.n_control_on),
               ("treated_off", m.n_treated_off), ("controls_off", m.n_control_off)]
@@ -202,9 +261,9 @@ def psm_att_table(r: Any, view: View) -> TableSpec:
     notes = [stars_note(view.stars, view.stat, view.language),
              view.zh("Standard error: psmatch2's analytical SE (ignores that the score is estimated); p from N(0,1).",
                      "标准误为 psmatch2 的解析标准误（未考虑倾向得分为估计值）；p 值基于标准正态分布。"),
-             *view.notes([m.describe(), *([r.bootstrap.describe()] if r.bootstrap is not None else [])])]
+             *view.notes([m.describe(), *([r.bootstrap.describe()] if r.bootstrap is not None else [])]), *ate_note]
     return TableSpec(
-        key="psm_att", title=label("title_psm_att", view.language),
+        key="psm_att", title=label("title_psm_effects" if ate_note else "title_psm_att", view.language),
         header=((Cell(label("variables", view.language), None, "header"), Cell(label(r.outcome, view.language), None, "header")),),
         body=tuple(body), notes=tuple(notes), column_widths=(30.0,) + (16.0,) * k, rules_after=(rule,),
     )
