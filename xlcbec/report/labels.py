@@ -542,6 +542,8 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
     (r"read and prepare", "读取与准备"),
     (r"interpolated (?P<c>\w+)", "插值 {c}"),
     (r"(?P<a>\w+): not run \((?P<why>.*)\)", "{a_l}：未运行（{why_t}）"),
+    (r"control variable", "控制变量"),
+    (r"control variable of the (?P<m>\w+) model", "{m} 模型的控制变量"),
     # general forms last (the specific ones above take precedence)
     (r"step (?P<n>\d): (?P<what>.+)", "第 {n} 步：{what_t}"),
 ]
