@@ -542,6 +542,9 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
     (r"read and prepare", "读取与准备"),
     (r"interpolated (?P<c>\w+)", "插值 {c}"),
     (r"(?P<a>\w+): not run \((?P<why>.*)\)", "{a_l}：未运行（{why_t}）"),
+    (r"%bias = 100 \(mean T - mean C\) / sqrt\(\(var T \+ var C\) / 2\), unmatched variances",
+     "标准化偏差 = 100 ×（处理组均值 − 控制组均值）/ sqrt((处理组方差 + 控制组方差) / 2)，使用匹配前方差"),
+    (r"t-test of equal means \(pstest\)", "均值相等的 t 检验（pstest）"),
     (r"control variable", "控制变量"),
     (r"control variable of the (?P<m>\w+) model", "{m} 模型的控制变量"),
     # general forms last (the specific ones above take precedence)

@@ -202,7 +202,7 @@ def event_study_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     chart = C.event_study_chart(result.table["r"].tolist(), result.table["coef"].tolist(),
                                 result.table["ci_low"].tolist(), result.table["ci_high"].tolist(),
                                 reference=result.reference, language=view.language)
-    return [tbl, *_controls_table(result.regression, result.controls, view, key="event_study_controls"), chart]
+    return [tbl, chart, *_controls_table(result.regression, result.controls, view, key="event_study_controls")]
 
 
 def _controls_table(fit: Any, controls: Sequence[str], view: View, *, key: str) -> list[Block]:
