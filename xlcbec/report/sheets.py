@@ -270,8 +270,10 @@ def psm_att_table(r: Any, view: View) -> TableSpec:
 
 
 def stats_norm_sf(z: float) -> float:
-    """Upper tail of N(0,1) (without importing scipy here)."""
-    return 0.5 * math.erfc(z / math.sqrt(2.0))
+    """Upper tail of N(0,1): the core's one definition (p from N(0,1), as psmatch2 and R did)."""
+    from xlcbec.core.distributions import norm_sf
+
+    return float(norm_sf(z))
 
 
 def psm_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
