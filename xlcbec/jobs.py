@@ -82,8 +82,21 @@ def prepare_inputs(inputs: Any, analyses: Sequence[str]) -> Study:
 
     Raises the problems found before any analysis runs (an :class:`InputErrors`
     when there are several), each located where the user can fix it: the
-    Settings row of a key, or the Cities cell behind a merged column.
+    Settings row of a key, or the Cities cell behind a merged column, under
+    the sheet and header names the workbook uses (``inputs.spelling``).
     """
+    spelling = getattr(inputs, "spelling", None)
+    if spelling is None:
+        return _prepare_inputs(inputs, analyses)
+    try:
+        study = _prepare_inputs(inputs, analyses)
+    except (InputError, InputErrors) as error:
+        raise spelling.place(error) from None
+    locate = study.locate
+    return replace(study, locate=lambda error: spelling.place(locate(error)))
+
+
+def _prepare_inputs(inputs: Any, analyses: Sequence[str]) -> Study:
     from xlcbec.book.input_sheets import merge_cities
 
     settings: Settings = inputs.settings
