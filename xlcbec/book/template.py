@@ -97,11 +97,16 @@ def write_template(path: str | Path, *, language: Literal["en", "zh"] = "en", ov
     Chinese; every other value is blank (= default).  An existing ``path`` is
     refused unless ``overwrite``.
     """
+    return atomic_write_bytes(path, stable_bytes(template_workbook(language)), overwrite=overwrite)
+
+
+def template_workbook(language: Literal["en", "zh"] = "en") -> openpyxl.Workbook:
+    """The template as an openpyxl workbook (not yet saved): what :func:`write_template` writes."""
     settings = {"language": "zh"} if language == "zh" else None
-    return write_input_workbook(
-        path, panel=template_panel(), cities=template_cities(language), indicators=prefill.indicators(language),
+    return build_input_workbook(
+        panel=template_panel(), cities=template_cities(language), indicators=prefill.indicators(language),
         policies=prefill.policies(language), keywords=prefill.keywords(), settings=settings, language=language,
-        overwrite=overwrite, guide=True,
+        guide=True,
     )
 
 
@@ -119,14 +124,33 @@ def write_input_workbook(
     description: str | None = None,
     notice: Sequence[str] = (),
     overwrite: bool = True,
-    guide: bool = False,
 ) -> Path:
-    """Write an input workbook atomically at ``path``.
+    """Write an input workbook atomically at ``path`` (see :func:`build_input_workbook`)."""
+    workbook = build_input_workbook(panel=panel, settings=settings, cities=cities, indicators=indicators,
+                                    policies=policies, keywords=keywords, language=language, title=title,
+                                    description=description, notice=notice)
+    return atomic_write(path, workbook.save, overwrite=overwrite)
+
+
+def build_input_workbook(
+    *,
+    panel: pd.DataFrame,
+    settings: Mapping[str, Any] | None = None,
+    cities: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+    policies: pd.DataFrame | None = None,
+    keywords: pd.DataFrame | None = None,
+    language: Literal["en", "zh"] = "en",
+    title: str | None = None,
+    description: str | None = None,
+    notice: Sequence[str] = (),
+    guide: bool = False,
+) -> openpyxl.Workbook:
+    """An input workbook in memory.
 
     ``notice`` lines go on a first sheet ``About`` (the demo says there, in
     plain words, that its data are synthetic); xlcbec never reads that sheet.
-    ``guide`` adds the template's instructions sheet and Panel header notes
-    and writes the file with fixed dates (module docstring).
+    ``guide`` adds the template's instructions sheet and Panel header notes.
 
     ``settings`` maps keys to the values to show (others stay blank = default);
     frames are written as they are, one row per record (their index is not
@@ -175,12 +199,10 @@ def write_input_workbook(
     if description:
         workbook.properties.description = description
     workbook.properties.creator = "xlcbec"
-    if guide:
-        return atomic_write_bytes(path, _stable_bytes(workbook), overwrite=overwrite)
-    return atomic_write(path, workbook.save, overwrite=overwrite)
+    return workbook
 
 
-def _stable_bytes(workbook: openpyxl.Workbook) -> bytes:
+def stable_bytes(workbook: openpyxl.Workbook) -> bytes:
     """The saved workbook with fixed file dates (document properties and zip entries): same input, same bytes."""
     saved = io.BytesIO()
     workbook.save(saved)
