@@ -71,6 +71,8 @@ class _Found:
     where: dict[tuple[int, int, str], tuple[str, int]] = field(default_factory=dict)
     problems: list[InputError] = field(default_factory=list)
     unmatched: list[InputError] = field(default_factory=list)
+    # (city, variable, first (table, row), second (table, row)) -> the years given twice
+    repeated: dict[tuple[int, str, tuple[str, int], tuple[str, int]], list[int]] = field(default_factory=dict)
     variables: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
     thousands: int = 0
@@ -226,13 +228,7 @@ def _city(value: Any, cities: CityIndex, found: _Found, where: str, row: int, co
 def _store(found: _Found, key: tuple[int, int, str], value: float, where: str, row: int) -> None:
     if key in found.values:
         code, year, variable = key
-        first, first_row = found.where[key]
-        name = city_index().names[code][0]
-        found.problems.append(InputError(
-            f"{name} ({code}) {year} '{variable}' is given twice: {first} row {first_row} and {where} row {row}",
-            sheet=where, row=row,
-            fix="delete one of the two (a city written twice, e.g. with and without 市, or two tables of one variable)",
-        ))
+        found.repeated.setdefault((code, variable, found.where[key], (where, row)), []).append(year)
         return
     found.values[key] = value
     found.where[key] = (where, row)
@@ -305,6 +301,19 @@ class ImportedPanel:
     chinese_names: bool = False
 
 
+def _repeated_problems(found: _Found) -> list[InputError]:
+    problems = []
+    for (code, variable, (first, first_row), (where, row)), years in found.repeated.items():
+        name = city_index().names[code][0]
+        shown_years = ", ".join(str(y) for y in years)
+        problems.append(InputError(
+            f"{name} ({code}) '{variable}' for {shown_years} is given twice: {first} row {first_row} and {where} row {row}",
+            sheet=where, row=row,
+            fix="delete one of the two (a city written twice, e.g. with and without 市, or two tables of one variable)",
+        ))
+    return problems
+
+
 def collect_tables(sources: Sequence[Path], *, skip_unmatched: bool = False) -> ImportedPanel:
     """Read every table of ``sources`` into one long Panel; raise every problem found (nothing is written)."""
     cities = city_index()
@@ -322,7 +331,7 @@ def collect_tables(sources: Sequence[Path], *, skip_unmatched: bool = False) -> 
                 continue
             row, kind = located
             (_read_wide if kind == "wide" else _read_long)(table, row, cities, found)
-    problems = found.problems + ([] if skip_unmatched else found.unmatched)
+    problems = found.problems + _repeated_problems(found) + ([] if skip_unmatched else found.unmatched)
     if problems:
         raise InputErrors(problems) if len(problems) > 1 else problems[0]
     if not found.values:
