@@ -15,7 +15,7 @@ from xlcbec.book.aliases import (
     sheet_code,
 )
 from xlcbec.book.column_guide import PANEL_GUIDE
-from xlcbec.book.contract import CITIES_ATTRIBUTES, INPUT_SHEETS, INDICATORS_COLUMNS, KEYWORDS_COLUMNS, POLICIES_COLUMNS
+from xlcbec.book.contract import CITIES_ATTRIBUTES, INDICATORS_COLUMNS, INPUT_SHEETS, KEYWORDS_COLUMNS, POLICIES_COLUMNS
 from xlcbec.book.reading import read_inputs
 from xlcbec.book.template import write_input_workbook
 from xlcbec.cli import main

@@ -22,11 +22,10 @@ import pytest
 
 from tests.book_files import small_cities, small_panel
 from xlcbec.book.aliases import column_code, column_header, sheet_code, sheet_title
-from xlcbec.book.column_guide import PANEL_GUIDE
+from xlcbec.book.column_guide import PANEL_GUIDE, PANEL_GUIDE_BY_CODE
 from xlcbec.book.contract import INPUT_SHEETS, INSTRUCTIONS_SHEET
 from xlcbec.book.reading import check_workbook, read_inputs
 from xlcbec.book.settings import SETTING_SPECS, Settings
-from xlcbec.book.column_guide import PANEL_GUIDE_BY_CODE
 from xlcbec.book.template import GROUP_FILLS, write_input_workbook, write_template
 from xlcbec.errors import InputError
 

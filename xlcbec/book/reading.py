@@ -24,7 +24,14 @@ from typing import Any, Literal, Protocol
 import pandas as pd
 
 from xlcbec.book import input_sheets
-from xlcbec.book.aliases import SHEET_NAMES_ZH, BookSpelling, canonical_columns, canonical_values, find_sheet, sheet_code
+from xlcbec.book.aliases import (
+    SHEET_NAMES_ZH,
+    BookSpelling,
+    canonical_columns,
+    canonical_values,
+    find_sheet,
+    sheet_code,
+)
 from xlcbec.book.cell_refs import cell_name, column_letter
 from xlcbec.book.cells import RECALCULATE, UNCACHED, CellError, frame_from_values, numeric_column
 from xlcbec.book.contract import CITIES, INDICATORS, KEYWORDS, PANEL, POLICIES, REQUIRED_SHEETS, SETTINGS
@@ -407,7 +414,8 @@ def inputs_from_source(source: SheetSource, *, package: Package | None = None, c
     if indicators_frame is not None:
         indicators = _checked(problems, input_sheets.indicators_table, indicators_frame, settings, fallback=indicators)
         # An indicator named by its Chinese or bilingual header is the Panel column of that code.
-        indicators = indicators.assign(column=canonical_values(indicators["column"]))
+        indicators = indicators.assign(column=pd.Series(canonical_values(indicators["column"]), index=indicators.index,
+                                                        dtype=object))
 
     policies = input_sheets.empty_table(POLICIES)
     policies_frame = frame(POLICIES)

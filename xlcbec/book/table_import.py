@@ -236,7 +236,11 @@ def _store(found: _Found, key: tuple[int, int, str], value: float, where: str, r
 
 def _read_wide(table: SourceTable, header: int, cities: CityIndex, found: _Found) -> None:
     variable = _code(table.sheet)
-    years = {c: _year(v) for c, v in enumerate(table.values[header]) if c > 0 and _year(v) is not None}
+    years: dict[int, int] = {}
+    for c, v in enumerate(table.values[header]):
+        year = _year(v)
+        if c > 0 and year is not None:
+            years[c] = year
     found.tables.append(f"{table.where}: wide, variable {variable!r}, {len(years)} year column(s)")
     if variable not in found.variables:
         found.variables.append(variable)

@@ -56,7 +56,6 @@ from xlcbec.book.contract import (
 from xlcbec.book.instructions import GROUP_LABELS, instruction_blocks
 from xlcbec.book.openpyxl_backend import write_value
 from xlcbec.book.settings import (
-    DEFAULT_CONTROLS,
     SETTING_SPECS,
     SPEC_BY_KEY,
     Settings,
