@@ -26,9 +26,10 @@ from xlcbec.core.index.system import indicator_system
 Group = Literal["baseline", "analysis", "optional"]
 GROUPS: tuple[Group, ...] = ("baseline", "analysis", "optional")
 
-# Analyses that need the outcome (so the HQD indicators) and use the controls.
-_OUTCOME_ANALYSES = ("baseline", "event_study", "psm", "heterogeneity", "mediation", "placebo", "bacon", "cs",
-                     "sun_abraham")
+# Analyses that need the outcome (so the HQD indicators); descriptives describe outcome, controls and mediators.
+_OUTCOME_ANALYSES = ("index", "descriptives", "baseline", "event_study", "psm", "heterogeneity", "mediation",
+                     "placebo", "bacon", "cs", "sun_abraham")
+_CONTROL_ANALYSES = ("descriptives", "baseline", "event_study", "psm", "heterogeneity", "mediation", "placebo")
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,7 @@ def _guide() -> tuple[PanelColumn, ...]:
     ]
     for code in DEFAULT_CONTROLS:
         unit_en, unit_zh, meaning_en, meaning_zh = _CONTROLS[code]
-        columns.append(PanelColumn(code, "baseline", ("baseline", "event_study", "psm", "heterogeneity", "mediation",
-                                                      "placebo"), unit_en, unit_zh,
+        columns.append(PanelColumn(code, "baseline", _CONTROL_ANALYSES, unit_en, unit_zh,
                                    meaning_en + " Default control (Settings 'controls').",
                                    meaning_zh + "默认控制变量（设置项 controls）。"))
     columns += [
@@ -120,19 +120,19 @@ def _guide() -> tuple[PanelColumn, ...]:
         PanelColumn("gdp_secondary", "analysis", ("heterogeneity",), "10k yuan", "万元",
                     "Value added of the secondary industry (heterogeneity by industrial structure).",
                     "第二产业增加值（产业结构异质性）。"),
-        *_indicator_columns("diginf", "analysis", ("index", "mediation")),
-        PanelColumn("emp_total", "analysis", ("mediation",), "persons", "人",
+        *_indicator_columns("diginf", "analysis", ("index", "descriptives", "mediation")),
+        PanelColumn("emp_total", "analysis", ("descriptives", "mediation"), "persons", "人",
                     "Employment in urban units, all sectors: the denominator of the service-agglomeration quotient "
                     "'spec' (mediator).",
                     "城镇单位就业人员合计：生产性服务业集聚度 spec（中介变量）区位熵的分母。"),
     ]
     for code, (sector_en, sector_zh) in _EMPLOYMENT.items():
-        columns.append(PanelColumn(code, "analysis", ("mediation",), "persons", "人",
+        columns.append(PanelColumn(code, "analysis", ("descriptives", "mediation"), "persons", "人",
                                    f"Employment in {sector_en} (urban units): enters the service-agglomeration "
                                    "quotient 'spec' (mediator).",
                                    f"{sector_zh}城镇单位就业人员：用于计算生产性服务业集聚度 spec（中介变量）。"))
     columns.append(PanelColumn(
-        "envir", "optional", ("mediation",), "index 0-100", "指数（0-100）",
+        "envir", "optional", ("descriptives", "mediation"), "index 0-100", "指数（0-100）",
         "Business environment index (mediator), e.g. a published city business-environment index. Optional: "
         "mediation runs on the other mediators without it and says so in the Log.",
         "营商环境指数（中介变量），例如已发布的城市营商环境指数。可选：缺少时中介效应分析只用其余中介变量，并在日志中说明。",

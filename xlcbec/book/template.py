@@ -167,6 +167,8 @@ def build_input_workbook(
     settings_sheet = workbook.active
     settings_sheet.title = sheet_title(SETTINGS, language)
     _write_settings(settings_sheet, values, language)
+    if guide:
+        _print_landscape(settings_sheet)
     frames = {
         PANEL: panel,
         CITIES: cities if cities is not None else pd.DataFrame(columns=[_unit(values), *CITIES_ATTRIBUTES]),
@@ -179,6 +181,8 @@ def build_input_workbook(
         _write_frame(ws, frame, sheet, language)
         if sheet == PANEL and guide:
             _explain_panel(ws, frame, language)
+        if guide and sheet != PANEL:  # the Panel's 45 columns would be unreadable on one page width
+            _print_landscape(ws)
         if sheet in (CITIES, INDICATORS):
             _attribute_lists(ws, frame, sheet, language)
     if guide:
@@ -374,3 +378,14 @@ def _write_instructions(ws: Worksheet, language: str) -> None:
         row += 1
     for letter, width in zip("ABCDE", (34, 60, 34, 40, 16)):
         ws.column_dimensions[letter].width = width
+    ws.row_dimensions[1].height = 24
+    _print_landscape(ws)
+
+
+def _print_landscape(ws: Worksheet) -> None:
+    """Printed (and rendered to PDF) one page wide, landscape, so no column is cut off."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
