@@ -144,3 +144,35 @@ def test_template_bytes_depend_only_on_the_code(tmp_path):
     first = write_template(tmp_path / "a.xlsx", language="zh").read_bytes()
     second = write_template(tmp_path / "b.xlsx", language="zh").read_bytes()
     assert first == second
+
+
+def test_an_emptied_keywords_sheet_means_the_built_in_dictionary(tmp_path):
+    path = write_template(tmp_path / "t.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    workbook["Keywords"].delete_rows(2, workbook["Keywords"].max_row)
+    workbook.save(path)
+    inputs = read_inputs(path)
+    assert inputs.keywords.empty
+    assert any("Keywords sheet is empty or absent: the policy-text analysis uses the built-in dictionary" in n
+               for n in inputs.notes)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_renders_the_chinese_template(tmp_path):
+    """The template as a user's office suite shows it: LibreOffice opens it and prints every sheet (PDF, then PNG)."""
+    import shutil
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    path = write_template(tmp_path / "cbec_template_zh.xlsx", language="zh")
+    done = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                           "pdf", "--outdir", str(tmp_path), str(path)], capture_output=True, text=True, timeout=300)
+    pdf = tmp_path / "cbec_template_zh.pdf"
+    assert done.returncode == 0 and pdf.exists(), done.stderr[-500:]
+    text = pdf.read_bytes()
+    assert text.startswith(b"%PDF") and len(text) > 50_000  # the instructions, Panel headers and 285 cities
+    if shutil.which("pdftoppm"):  # the first page as PNG, to look at (kept in the test's tmp_path)
+        subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                       check=True, timeout=120)
+        assert list(tmp_path.glob("page*.png"))

@@ -150,6 +150,7 @@ these shares; the signs and significance of the a and b paths are the check.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -161,7 +162,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from xlcbec.core.index.system import indicator_system, system_indicator
+from xlcbec.core.index.system import SystemIndicator, indicator_system, system_indicator
 from xlcbec.core.options import SEED
 
 if TYPE_CHECKING:
@@ -186,31 +187,21 @@ Kind = Literal["level", "excess", "share", "upgrading"]
 
 
 @dataclass(frozen=True)
-class Indicator:
-    """One indicator of a composite index, with its generating parameters (step 5).
+class Indicator(SystemIndicator):
+    """One built-in indicator (:class:`~xlcbec.core.index.system.SystemIndicator`) with its generating parameters (step 5).
 
-    ``column`` is the Panel column, ``index`` the composite it belongs to
-    (``HQD`` or ``diginf``), ``direction`` ``+``/``-`` as on the Indicators sheet.
     ``centre`` and ``spread`` are on the kind's transform scale; ``path`` is in
     the indicator's unit per year; ``effect`` and ``noise`` are relative to the
     level for "level"/"excess" kinds and in percentage points for "share".
     """
 
-    column: str
-    index: str
-    dimension: str
-    dimension_zh: str
-    name_zh: str
-    name_en: str
-    unit: str
-    direction: Literal["+", "-"]
-    kind: Kind
-    centre: float
-    spread: float
-    beta: float
-    path: float
-    effect: float
-    noise: float
+    kind: Kind = "level"
+    centre: float = 0.0
+    spread: float = 0.0
+    beta: float = 0.0
+    path: float = 0.0
+    effect: float = 0.0
+    noise: float = 0.0
 
 
 def _logit(p: float) -> float:
@@ -221,8 +212,8 @@ def _generated(column: str, kind: Kind, centre: float, spread: float, beta: floa
                noise: float) -> Indicator:
     """A built-in indicator (names, unit, direction from :mod:`xlcbec.core.index.system`) with its generating parameters."""
     known = system_indicator(column)
-    return Indicator(column, known.index, known.dimension, known.dimension_zh, known.name_zh, known.name_en, known.unit,
-                     known.direction, kind, centre, spread, beta, path, effect, noise)
+    return Indicator(**dataclasses.asdict(known), kind=kind, centre=centre, spread=spread, beta=beta, path=path,
+                     effect=effect, noise=noise)
 
 
 _LN = math.log
