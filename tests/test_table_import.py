@@ -167,3 +167,14 @@ def test_city_names_match_as_yearbooks_print_them():
         assert index.match(spelling) == code, spelling
     assert index.match("Fuzhou") is None  # two cities share the English name: never guessed
     assert index.match("火星") is None and city_key("石家庄\u3000市") == "石家庄"
+
+
+def test_a_long_csv_headed_as_yearbooks_do(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("表 主要指标\n地区,年份,年末总人口,自定义指标\n北京市,2015,\"21,705,000\",1.5\n北京市,2016,…,2.5\n",
+                    encoding="utf-8-sig")
+    report = import_tables([path], tmp_path / "out.xlsx")
+    assert report.variables == ("population", "自定义指标") and report.placeholders == 1 and report.thousands == 1
+    panel = panel_of(tmp_path / "out.xlsx")
+    assert panel["population"].tolist()[0] == 21_705_000 and pd.isna(panel["population"].tolist()[1])
+    assert panel["自定义指标"].tolist() == [1.5, 2.5]  # a user's own column, taken as typed

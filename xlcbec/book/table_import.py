@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from xlcbec.book.aliases import column_code, column_header, find_sheet
+from xlcbec.book.aliases import column_code, column_header, find_sheet, normalised
 from xlcbec.book.cell_refs import column_letter
 from xlcbec.book.city_names import CityIndex, city_index
 from xlcbec.book.column_guide import PANEL_GUIDE
@@ -163,12 +163,22 @@ def _year(value: Any) -> int | None:
     return int(number) if number.is_integer() and 1900 <= number <= 2100 else None
 
 
+# Headers yearbooks give the city column of a long table, besides the city column's own names.
+_CITY_HEADERS = frozenset({"地区", "城市名", "城市名称", "地级市", "市", "城市代码", "行政区划代码", "name", "region_code"})
+
+
 def _code(header: Any) -> str:
-    return column_code(PANEL, str(header).strip()) if not is_blank(header) else ""
+    """A header's column code: ``city`` for any city header (地区 here is the city, not the NBS region)."""
+    if is_blank(header):
+        return ""
+    text = str(header).strip()
+    if normalised(text) in _CITY_HEADERS:
+        return "city"
+    return column_code(PANEL, text)
 
 
 def _city_column(code: str) -> bool:
-    return code in ("city", CITY_NAME) or code in ("地区", "城市名", "地级市", "城市代码", "region_code")
+    return code in ("city", CITY_NAME)
 
 
 def _header_row(values: list[list[Any]]) -> tuple[int, str] | None:
@@ -235,7 +245,7 @@ def _store(found: _Found, key: tuple[int, int, str], value: float, where: str, r
 
 
 def _read_wide(table: SourceTable, header: int, cities: CityIndex, found: _Found) -> None:
-    variable = _code(table.sheet)
+    variable = column_code(PANEL, table.sheet.strip())
     years: dict[int, int] = {}
     for c, v in enumerate(table.values[header]):
         year = _year(v)
