@@ -497,7 +497,8 @@ def merge_cities(panel: pd.DataFrame, cities: pd.DataFrame, unit: str) -> Merged
             sheet=PANEL,
             row=rows,
             column=unit,
-            fix="add a Cities row for each of them, correct the identifiers, or leave the Cities sheet empty",
+            fix="type each city as on the Cities sheet (the template's 6-digit division codes; `xlcbec import` matches "
+            "city names to them), add a Cities row for each of them, or leave the Cities sheet empty",
         )
     merged = panel.copy()
     city_rows = cities.index.to_numpy()[position]
