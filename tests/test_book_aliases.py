@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from tests.book_files import small_cities, small_panel
@@ -70,3 +71,13 @@ def test_a_column_given_twice_under_two_names_is_refused(tmp_path):
     book = write_input_workbook(tmp_path / "twice.xlsx", panel=panel)
     with pytest.raises(InputError, match="both stand for the column 'city'"):
         read_inputs(book)
+
+
+@pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
+def test_both_readers_take_the_chinese_names(tmp_path, engine):
+    book = _chinese_book(tmp_path / "zh.xlsx", small_panel())
+    english = write_input_workbook(tmp_path / "en.xlsx", panel=small_panel(), cities=small_cities())
+    read_zh, read_en = read_inputs(book, engine=engine), read_inputs(english, engine=engine)
+    assert read_zh.spelling.sheets["Panel"] == "面板数据 Panel" and read_en.spelling.sheets == {}
+    for part in ("panel", "cities"):
+        pd.testing.assert_frame_equal(getattr(read_zh, part), getattr(read_en, part), check_exact=True)
