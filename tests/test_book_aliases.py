@@ -81,3 +81,11 @@ def test_both_readers_take_the_chinese_names(tmp_path, engine):
     assert read_zh.spelling.sheets["Panel"] == "面板数据 Panel" and read_en.spelling.sheets == {}
     for part in ("panel", "cities"):
         pd.testing.assert_frame_equal(getattr(read_zh, part), getattr(read_en, part), check_exact=True)
+
+
+def test_settings_may_name_columns_in_chinese(tmp_path):
+    book = write_input_workbook(tmp_path / "s.xlsx", panel=small_panel(), cities=small_cities(), language="zh",
+                                settings={"controls": ["人口规模（对数）"], "outcome": "HQD"})
+    inputs = read_inputs(book)
+    assert inputs.settings.controls == ("lnpop",) and "controls" in inputs.settings.explicit
+    assert any("Settings 'controls': column names read as their codes (人口规模（对数） = lnpop)" in n for n in inputs.notes)

@@ -398,6 +398,8 @@ def inputs_from_source(source: SheetSource, *, package: Package | None = None, c
         else:
             if found:
                 problems.add(InputErrors(found))
+            settings, renamed = settings_in_codes(settings)
+            notes.extend(renamed)
 
     panel = input_sheets.empty_panel(settings)
     panel_frame = frame(PANEL)
@@ -447,6 +449,32 @@ def inputs_from_source(source: SheetSource, *, package: Package | None = None, c
         notes=tuple(notes),
         spelling=problems.spelling,
     )
+
+
+# Settings keys whose values name Panel columns: a Chinese or bilingual column name there means the code.
+COLUMN_SETTINGS: tuple[str, ...] = ("unit", "time", "first_treat", "treatment", "outcome", "cluster", "controls",
+                                    "psm_covariates", "mediators")
+
+
+def settings_in_codes(settings: Settings) -> tuple[Settings, list[str]]:
+    """``settings`` with column names typed in Chinese (``人口规模（对数）``) as their codes, and a Log line for each."""
+    import dataclasses
+
+    from xlcbec.book.aliases import column_code
+
+    changes: dict[str, Any] = {}
+    notes: list[str] = []
+    for key in COLUMN_SETTINGS:
+        value = getattr(settings, key)
+        if key not in settings.explicit or value is None:
+            continue
+        names = value if isinstance(value, tuple) else (value,)
+        codes = tuple(column_code(PANEL, name) for name in names)
+        if codes != names:
+            changes[key] = codes if isinstance(value, tuple) else codes[0]
+            pairs = ", ".join(f"{name} = {code}" for name, code in zip(names, codes) if name != code)
+            notes.append(f"Settings '{key}': column names read as their codes ({pairs})")
+    return (dataclasses.replace(settings, **changes) if changes else settings), notes
 
 
 def _checked(problems: _Collector, build: Any, frame: pd.DataFrame, settings: Settings, *, fallback: pd.DataFrame) -> pd.DataFrame:
