@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -24,6 +24,9 @@ from xlcbec.book.settings import Settings, locate_option
 from xlcbec.core.results import estimates_frame
 from xlcbec.errors import EstimationError, InputError, InputErrors, NotApplicableError, XlcbecError, XlcbecWarning
 from xlcbec.study import PANEL_SHEET, Study, locate_in_panel, prepare_study, study_problems, treatment_problems
+
+if TYPE_CHECKING:
+    from xlcbec.book.table_import import ImportReport
 
 # Analyses whose failure to estimate is the user's problem to fix (exit 2);
 # for the others an estimation problem skips that analysis with a Log line.
@@ -352,7 +355,7 @@ def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
 
 
 def import_tables(sources: Sequence[Path], output: Path, *, into: Path | None = None, skip_unmatched: bool = False,
-                  force: bool = False) -> Any:
+                  force: bool = False) -> ImportReport:
     """Yearbook-style tables (wide or long; .xlsx or .csv) into the Panel of a new workbook ``output``.
 
     ``into`` is the template to fill (default: a fresh template, in Chinese
