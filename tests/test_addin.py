@@ -251,6 +251,7 @@ def test_config_file_for_windows(tmp_path: Path) -> None:
         b'"INTERPRETER_WIN","C:\\envs\\cbec\\python.exe"\r\n'
         b'"ADD_WORKBOOK_TO_PYTHONPATH","False"\r\n'
         b'"UDF MODULES","xlcbec.excel.udfs"\r\n'
+        b'"USE UDF SERVER","True"\r\n'
     )
     # VBA's `Input #` reads quoted comma-separated fields, as csv does.
     pairs = dict(csv.reader(io.StringIO(written.read_text(encoding="utf-8"))))
@@ -258,6 +259,7 @@ def test_config_file_for_windows(tmp_path: Path) -> None:
         "INTERPRETER_WIN": r"C:\envs\cbec\python.exe",
         "ADD_WORKBOOK_TO_PYTHONPATH": "False",
         "UDF MODULES": "xlcbec.excel.udfs",
+        "USE UDF SERVER": "True",  # ribbon clicks in the persistent COM server (README: Speed of a click)
     }
 
 
@@ -265,6 +267,7 @@ def test_config_file_for_macos(tmp_path: Path) -> None:
     written = addin.write_config(tmp_path, interpreter="/Users/a/cbec/bin/python", platform="darwin")
     assert written.read_text(encoding="utf-8").splitlines()[0] == '"INTERPRETER_MAC","/Users/a/cbec/bin/python"'
     assert b"\r\n" not in written.read_bytes()
+    assert "USE UDF SERVER" not in written.read_text(encoding="utf-8")  # no COM server on macOS
 
 
 def test_config_defaults_to_the_running_python(tmp_path: Path) -> None:

@@ -144,7 +144,18 @@ def config_lines(interpreter: str, platform: str) -> tuple[str, ...]:
         # xlcbec is imported from the environment, never from a file beside the user's workbook.
         '"ADD_WORKBOOK_TO_PYTHONPATH","False"',
         f'"UDF MODULES","{UDF_MODULE}"',
+        *udf_server_lines(platform),
     )
+
+
+def udf_server_lines(platform: str) -> tuple[str, ...]:
+    """Windows: ribbon clicks run in xlwings' persistent COM server (the worksheet functions' Python).
+
+    The first click starts it and imports the statistics stack; later clicks
+    skip Python's start-up and the imports (README: "Speed of a click" gives
+    the trade-off).  macOS has no COM server: every click is a new Python.
+    """
+    return ('"USE UDF SERVER","True"',) if platform.startswith("win") else ()
 
 
 def write_config(directory: Path | None = None, *, interpreter: str | None = None, platform: str | None = None) -> Path:
