@@ -28,6 +28,7 @@ INSTRUCTIONS_SHEET: dict[str, str] = {"en": "Read me", "zh": "说明"}
 REQUIRED_SHEETS: tuple[str, ...] = (PANEL,)
 
 RESULT_SHEETS: tuple[str, ...] = (
+    "Summary",  # first: each analysis' headline and a plain verdict (xlcbec.report.summary)
     "Index",
     "Descriptives",
     "Baseline",
@@ -40,6 +41,7 @@ RESULT_SHEETS: tuple[str, ...] = (
     "Estimates",
     "Log",
 )
+SUMMARY = "Summary"
 ESTIMATES = "Estimates"
 LOG = "Log"
 
