@@ -57,7 +57,24 @@ class Preflight:
 
 
 def preflight(inputs: Any, analyses: Sequence[str]) -> Preflight:
-    """Every problem a refresh of ``inputs`` with ``analyses`` would stop at before estimating."""
+    """Every problem a refresh of ``inputs`` with ``analyses`` would stop at before estimating.
+
+    Problems (and later errors located through ``study.locate``) name the sheets and headers as the
+    workbook spells them (``inputs.spelling``: a Chinese template's 面板数据, 城市 city).
+    """
+    checked = _preflight(inputs, analyses)
+    spelling = getattr(inputs, "spelling", None)
+    if spelling is None:
+        return checked
+    study = checked.study
+    if study is not None:
+        locate = study.locate
+        study = replace(study, locate=lambda error: spelling.place(locate(error)))
+    problems = tuple(spelling.place(p) if isinstance(p, InputError) else p for p in checked.problems)
+    return replace(checked, study=study, problems=problems)
+
+
+def _preflight(inputs: Any, analyses: Sequence[str]) -> Preflight:
     from xlcbec.book.input_sheets import merge_cities
 
     analyses = tuple(analyses)
