@@ -606,6 +606,10 @@ def test_an_empty_template_reports_every_problem_at_once(tmp_path, capsys):
     from xlcbec.book.template import write_template
 
     blank = write_template(tmp_path / "blank.xlsx")
+    code, err = run_cli(["check", str(blank)], capsys)  # the template itself: only the Panel's rows are missing
+    assert code == 2 and len(problem_lines(err)) == 1 and "the panel has no data rows" in err, err
+    clear_data_rows("Cities")(blank)  # Cities and Indicators emptied too: every problem at once
+    clear_data_rows("Indicators")(blank)
     code, err = run_cli(["check", str(blank)], capsys)
     assert code == 2
     checked = problem_lines(err)
