@@ -11,12 +11,14 @@ import subprocess
 import sys
 import tempfile
 import types
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from defusedxml import ElementTree
 
+import xlcbec.jobs as jobs_module
 from xlcbec.addin_build.build import VbaModuleSource
 from xlcbec.book.contract import ANALYSES
 from xlcbec.errors import InputError
@@ -47,12 +49,15 @@ class FakeHost:
         file: Path | None = None,
         unsaved: bool = False,
         chosen: list[Path] | None = None,
+        answer: bool = False,
     ) -> None:
         self.sheets = sheets or {}
         self.name = name
         self.file = file
         self.unsaved = unsaved
         self.chosen = chosen or []
+        self.answer = answer
+        self.questions: list[str] = []
         self.messages: list[tuple[str, bool]] = []
         self.statuses: list[str | None] = []
         self.written: list[Any] = []
@@ -85,6 +90,10 @@ class FakeHost:
 
     def message(self, text: str, *, critical: bool = False) -> None:
         self.messages.append((text, critical))
+
+    def ask(self, question: str) -> bool:
+        self.questions.append(question)
+        return self.answer
 
     def status(self, text: str | None) -> None:
         self.statuses.append(text)
@@ -579,3 +588,67 @@ def test_export_report_asks_to_save_first(unsaved: bool, file: Path | None, tmp_
     ((text, critical),) = host.messages
     assert ("never been saved" if file is None else "unsaved changes") in text and "Ctrl+S" in text and not critical
     assert host.documents == [] and list(tmp_path.iterdir()) == [tmp_path / "temp"]
+
+needs_import = pytest.mark.skipif(
+    not hasattr(jobs_module, "import_tables"), reason="xlcbec.jobs.import_tables (table import) is not in this build"
+)
+needs_word_report = pytest.mark.skipif(
+    not hasattr(jobs_module, "write_word_report"), reason="xlcbec.jobs.write_word_report (Word report) is not in this build"
+)
+
+
+def _long_table(path: Path, rows: list[tuple[str, int, float]]) -> Path:
+    path.write_text("城市,年份,HQD\n" + "".join(f"{c},{y},{v}\n" for c, y, v in rows), encoding="utf-8")
+    return path
+
+
+@needs_import
+def test_import_data_writes_a_new_workbook_beside_the_tables_and_opens_it(tmp_path: Path) -> None:
+    import openpyxl
+
+    source = _long_table(tmp_path / "hqd.csv", [("杭州市", 2015, 0.5), ("杭州市", 2016, 0.6), ("宁波市", 2015, 0.4)])
+    (tmp_path / "cbec_panel.xlsx").write_bytes(b"a file of the user's")
+    host = FakeHost(chosen=[source])
+    ribbon.dispatch("import_data", host=host)
+    output = tmp_path / "cbec_panel (2).xlsx"
+    assert host.opened == [output] and (tmp_path / "cbec_panel.xlsx").read_bytes() == b"a file of the user's"
+    ((text, critical),) = host.messages
+    assert text.startswith(f"Wrote {output}: 3 Panel rows, 2 cities") and not critical
+    assert len(openpyxl.load_workbook(output, read_only=True).sheetnames) > 1
+
+
+@needs_import
+@pytest.mark.parametrize("answer", [False, True])
+def test_import_data_offers_to_leave_out_unmatched_cities(tmp_path: Path, answer: bool) -> None:
+    source = _long_table(tmp_path / "hqd.csv", [("杭州市", 2015, 0.5), ("火星市", 2015, 0.4)])
+    host = FakeHost(chosen=[source], answer=answer)
+    ribbon.dispatch("import_data", host=host)
+    ((question),) = host.questions
+    assert "火星市" in question and "leave out" in question
+    if answer:
+        assert host.opened == [tmp_path / "cbec_panel.xlsx"]
+        assert "1 row(s) with unmatched city names skipped" in host.messages[0][0]
+    else:
+        assert host.opened == [] and not (tmp_path / "cbec_panel.xlsx").exists()
+        assert host.messages[0][0].startswith("#XLCBEC: ") and host.messages[0][1]
+
+
+@needs_word_report
+def test_export_report_writes_a_word_file_beside_the_saved_workbook(tmp_path: Path) -> None:
+    from xlcbec.book.template import write_input_workbook
+    from xlcbec.demo_data import make_demo_panel
+
+    demo = make_demo_panel()
+    book = write_input_workbook(
+        tmp_path / "cbec.xlsx", panel=demo.panel, cities=demo.cities, settings={"analyses": "baseline"}
+    )
+    before = book.read_bytes()
+    host = FakeHost(file=book)
+    ribbon.dispatch("export_report", host=host)
+    report = tmp_path / "cbec.report.docx"
+    assert host.documents == [report] and zipfile.is_zipfile(report)
+    with zipfile.ZipFile(report) as docx:
+        assert "word/document.xml" in docx.namelist()
+    ((text, critical),) = host.messages
+    assert text.startswith(f"The report was written to {report}.") and not critical
+    assert book.read_bytes() == before, "the workbook is only read"

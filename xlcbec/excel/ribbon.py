@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +60,7 @@ MESSAGE_PREFIX: Final = "#XLCBEC: "
 UDF_MODULE: Final = "xlcbec.excel.udfs"
 ADDIN_NAME: Final = "xlcbec.xlam"
 ERROR_LOG: Final = Path(tempfile.gettempdir()) / "xlcbec-error.log"
+SKIP_UNMATCHED_OPTION: Final = "skip-unmatched"  # named in the fix of an unmatched city name (xlcbec.book.table_import)
 IMPORT_DIALOG_TITLE: Final = "xlcbec: choose the tables to import 选择要导入的表格"
 # Excel's file-type list for Application.GetOpenFilename: "description,patterns" pairs.
 IMPORT_FILE_FILTER: Final = "Excel workbooks (*.xlsx;*.xlsm;*.xls),*.xlsx;*.xlsm;*.xls,CSV files (*.csv),*.csv"
@@ -84,6 +86,10 @@ class Host(Protocol):
 
     def message(self, text: str, *, critical: bool = False) -> None:
         """Show ``text`` in a message box."""
+        ...
+
+    def ask(self, question: str) -> bool:
+        """Show ``question`` with Yes and No; True for Yes."""
         ...
 
     def status(self, text: str | None) -> None:
@@ -207,14 +213,25 @@ def _import_data(host: Host) -> None:
     output = _unused_path(sources[0].parent, "cbec_panel", ".xlsx")
     host.status(f"xlcbec: importing {len(sources)} file(s) ...")
     try:
-        jobs.import_tables(sources, output)
+        try:
+            report = jobs.import_tables(sources, output)
+        except XlcbecError as error:
+            # City names that match none of the 285 cities: the command line's --skip-unmatched, as a question.
+            if SKIP_UNMATCHED_OPTION not in str(error) or not host.ask(
+                f"{error}\n\nImport the other rows and leave out the rows with these city names? "
+                "The rows left out are listed afterwards.\n是否跳过这些无法识别的城市，导入其余各行？"
+            ):
+                raise
+            report = jobs.import_tables(sources, output, skip_unmatched=True)
     finally:
         host.status(None)
     host.open_workbook(output)
+    host.message("\n".join(report.lines()))
 
 
 def _export_report(host: Host) -> None:
     from xlcbec import jobs
+    from xlcbec.errors import XlcbecWarning
 
     book = host.workbook_file()
     if book is None or host.has_unsaved_changes():
@@ -227,11 +244,14 @@ def _export_report(host: Host) -> None:
     output = _unused_path(book.parent, f"{book.stem}.report", ".docx")
     host.status("xlcbec: writing the Word report ...")
     try:
-        written = jobs.write_word_report(book, output)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", XlcbecWarning)
+            written = jobs.write_word_report(book, output)
     finally:
         host.status(None)
     host.open_document(written)
-    host.message(f"The report was written to {written}.")
+    notes = [f"Warning: {w.message}" for w in caught if issubclass(w.category, XlcbecWarning)]
+    host.message("\n".join([f"The report was written to {written}.", *notes]))
 
 
 def _help(host: Host) -> None:
@@ -390,6 +410,9 @@ class XlwingsHost:
 
     def message(self, text: str, *, critical: bool = False) -> None:
         self._xw_book.app.alert(text, title="xlcbec", mode="critical" if critical else "info")
+
+    def ask(self, question: str) -> bool:
+        return bool(self._xw_book.app.alert(question, title="xlcbec", buttons="yes_no") == "yes")
 
     def status(self, text: str | None) -> None:
         self._xw_book.app.status_bar = text if text is not None else False
