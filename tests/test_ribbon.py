@@ -399,7 +399,7 @@ def excel_control_ids() -> set[str]:
 def test_the_control_id_list_is_microsofts() -> None:
     ids = excel_control_ids()
     assert len(ids) == 1809
-    # Spot checks: Excel's own ids (TableInsert is Word's and Access's; Excel's is TableInsertExcel).
+    # Spot checks: Excel's own ids (TableInsert is PowerPoint's, for one; Excel's is TableInsertExcel).
     assert {"TableInsertExcel", "FileNew", "RefreshAll", "Help"} <= ids
     assert "TableInsert" not in ids
 
