@@ -65,6 +65,7 @@ IMPORT_DIALOG_TITLE: Final = "xlcbec: choose the tables to import 选择要导�
 # Excel's file-type list for Application.GetOpenFilename: "description,patterns" pairs.
 IMPORT_FILE_FILTER: Final = "Excel workbooks (*.xlsx;*.xlsm;*.xls),*.xlsx;*.xlsm;*.xls,CSV files (*.csv),*.csv"
 
+
 class Host(Protocol):
     """What the ribbon actions need from Excel."""
 
@@ -263,6 +264,7 @@ def _help(host: Host) -> None:
         "",
         "Inputs go on the sheets Settings, Panel, Cities, Indicators, Policies and Keywords; "
         "results are written to their own sheets and every number to Estimates.",
+        "Worksheet functions (Windows): Insert Function (Shift+F3), category xlcbec.",
         "The same analyses run without Excel: `xlcbec refresh BOOK` (see `xlcbec --help`).",
     ]
     host.message("\n".join(lines))
