@@ -32,6 +32,7 @@ with warnings.catch_warnings():
 
 import xlwings
 
+from tests.xlwings_windows import PRELUDE
 from xlcbec.addin_build import build as addin_build
 from xlcbec.addin_build import udf_wrappers
 from xlcbec.addin_build.cfb import CompoundFileError, write_compound_file
@@ -343,19 +344,8 @@ def test_install_without_excel_says_why() -> None:
 
 # ---------------------------------------------------------------- worksheet-function wrappers
 
-_XLWINGS_WRAPPERS = r"""
-import io, sys, types
-# xlwings' generator lives in xlwings.udfs, which imports pywin32; stub the COM modules
-# (never called while decorating and generating) so it runs here as on Windows.
-for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
-    sys.modules[name] = types.ModuleType(name)
-sys.modules["pythoncom"].CoInitialize = lambda: None
-sys.modules["win32com.client"].Dispatch = object
-sys.modules["win32com"].client = sys.modules["win32com.client"]
-import xlwings
-import xlwings.udfs as real
-xlwings.func, xlwings.arg, xlwings.ret = real.xlfunc, real.xlarg, real.xlret
-import xlcbec.excel.udfs as udfs
+_XLWINGS_WRAPPERS = PRELUDE + r"""
+import io
 out = io.StringIO()
 real.generate_vba_wrapper("xlcbec.excel.udfs", udfs, out, types.SimpleNamespace(Name="xlcbec.xlam"))
 sys.stdout.write(out.getvalue())
