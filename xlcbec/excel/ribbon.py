@@ -218,11 +218,14 @@ def _import_data(host: Host) -> None:
             report = jobs.import_tables(sources, output)
         except XlcbecError as error:
             # City names that match none of the 285 cities: the command line's --skip-unmatched, as a question.
-            if SKIP_UNMATCHED_OPTION not in str(error) or not host.ask(
-                f"{error}\n\nImport the other rows and leave out the rows with these city names? "
+            if SKIP_UNMATCHED_OPTION not in str(error):
+                raise
+            problems = str(error).replace(f"import with --{SKIP_UNMATCHED_OPTION}", "answer Yes below")
+            if not host.ask(
+                f"{problems}\n\nImport the other rows and leave out the rows with these city names? "
                 "The rows left out are listed afterwards.\n是否跳过这些无法识别的城市，导入其余各行？"
             ):
-                raise
+                return  # No: nothing is written, and the user has just read why
             report = jobs.import_tables(sources, output, skip_unmatched=True)
     finally:
         host.status(None)
