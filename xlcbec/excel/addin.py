@@ -201,13 +201,23 @@ def write_config(
     encoding: str | None = None,
 ) -> Path:
     """Write ``xlcbec.conf`` for the current Python environment, in the encoding VBA reads; return its path."""
+    target, data = config_file(directory, interpreter=interpreter, platform=platform, encoding=encoding)
+    _atomic_write(target, data)
+    return target
+
+
+def config_file(
+    directory: Path | None = None,
+    *,
+    interpreter: str | None = None,
+    platform: str | None = None,
+    encoding: str | None = None,
+) -> tuple[Path, bytes]:
+    """(where, bytes) of ``xlcbec.conf``: :func:`write_config` without the write, so install can check it first."""
     platform = platform or sys.platform
     folder = Path(directory) if directory is not None else default_config_dir(platform)
     lines = config_lines(config_entries(interpreter or sys.executable, platform))
-    data = encode_config(lines, platform, encoding or config_encoding(platform))
-    target = folder / f"{PROJECT_NAME}.conf"
-    _atomic_write(target, data)
-    return target
+    return folder / f"{PROJECT_NAME}.conf", encode_config(lines, platform, encoding or config_encoding(platform))
 
 
 def install(source: Path | None = None) -> Path:
@@ -226,6 +236,8 @@ def install(source: Path | None = None) -> Path:
     source = Path(source) if source is not None else path()
     from xlcbec.addin_build.build import addin_xlwings_version  # reads the add-in's VBA project
 
+    # A configuration the add-in could not read is refused before anything is installed.
+    config_target, config_data = config_file()
     built_with = addin_xlwings_version(source)
     if built_with != xw.__version__:
         raise AddinError(
@@ -246,5 +258,5 @@ def install(source: Path | None = None) -> Path:
     if sys.platform == "darwin":
         # RunPython on macOS goes through an AppleScript that must sit in Excel's script folder.
         xlwings_cli.runpython_install(None)
-    write_config()
+    _atomic_write(config_target, config_data)
     return target
