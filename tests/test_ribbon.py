@@ -653,3 +653,59 @@ def test_export_report_writes_a_word_file_beside_the_saved_workbook(tmp_path: Pa
     ((text, critical),) = host.messages
     assert text.startswith(f"The report was written to {report}.") and not critical
     assert book.read_bytes() == before, "the workbook is only read"
+
+
+# ---------------------------------------------------------------- XlwingsHost, on a stand-in for Excel
+
+
+class FakeApi:
+    """Excel's object model as XlwingsHost reaches it through ``.api``; records GetOpenFilename calls."""
+
+    def __init__(self, calls: list[tuple[Any, ...]], *, saved: bool = True, chosen: Any = False) -> None:
+        self.calls, self.chosen = calls, chosen
+        self.Saved = saved  # Windows (COM): Workbook.Saved
+        self.saved = types.SimpleNamespace(get=lambda: saved)  # macOS (appscript): workbook's saved property
+
+    def GetOpenFilename(self, *args: Any) -> Any:  # noqa: N802 - Excel's name
+        self.calls.append(("GetOpenFilename", *args))
+        return self.chosen
+
+
+class FakeExcel:
+    """The few xlwings objects XlwingsHost touches: Book.fullname, Book.api, App.api, App.alert."""
+
+    def __init__(self, fullname: str, *, saved: bool = True, chosen: Any = False, answer: str = "no") -> None:
+        self.fullname = fullname
+        self.calls: list[tuple[Any, ...]] = []
+        self.api = FakeApi(self.calls, saved=saved)
+        self.app = types.SimpleNamespace(api=FakeApi(self.calls, chosen=chosen), alert=self._alert)
+        self._answer = answer
+
+    def _alert(self, text: str, **options: Any) -> str:
+        self.calls.append(("alert", text, tuple(sorted(options.items()))))
+        return self._answer if options.get("buttons") == "yes_no" else "ok"
+
+
+def test_xlwings_host_reads_the_workbook_file_and_saved_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    saved_book = tmp_path / "cbec.xlsx"
+    saved_book.write_bytes(b"x")
+    assert ribbon.XlwingsHost(FakeExcel(str(saved_book))).workbook_file() == saved_book  # type: ignore[arg-type]
+    assert ribbon.XlwingsHost(FakeExcel("Book1")).workbook_file() is None  # type: ignore[arg-type]
+    assert ribbon.XlwingsHost(FakeExcel("https://x.sharepoint.com/a.xlsx")).workbook_file() is None  # type: ignore[arg-type]
+    for platform in ("win32", "darwin"):  # COM property Saved; AppleScript property saved
+        monkeypatch.setattr(sys, "platform", platform)
+        assert ribbon.XlwingsHost(FakeExcel("b", saved=False)).has_unsaved_changes()  # type: ignore[arg-type]
+        assert not ribbon.XlwingsHost(FakeExcel("b", saved=True)).has_unsaved_changes()  # type: ignore[arg-type]
+
+
+def test_xlwings_host_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    excel = FakeExcel("b", chosen=("C:\\t\\a.xlsx", "C:\\t\\b.csv"), answer="yes")
+    host = ribbon.XlwingsHost(excel)  # type: ignore[arg-type]
+    assert host.choose_files("title") == [Path("C:\\t\\a.xlsx"), Path("C:\\t\\b.csv")]
+    # Application.GetOpenFilename(FileFilter, FilterIndex, Title, ButtonText, MultiSelect)
+    assert excel.calls == [("GetOpenFilename", ribbon.IMPORT_FILE_FILTER, 1, "title", "", True)]
+    assert ribbon.XlwingsHost(FakeExcel("b", chosen=False)).choose_files("t") == []  # type: ignore[arg-type]
+    assert host.ask("Go on?") is True
+    assert excel.calls[-1] == ("alert", "Go on?", (("buttons", "yes_no"), ("title", "xlcbec")))
+    assert ribbon.XlwingsHost(FakeExcel("b", answer="no")).ask("Go on?") is False  # type: ignore[arg-type]
