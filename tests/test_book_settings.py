@@ -52,6 +52,7 @@ CONTRACT_KEYS = (
     "psm_covariates", "psm_model", "kernel", "bandwidth", "common_support", "bootstrap_reps", "placebo_reps",
     "seed", "mediators", "heterogeneity", "base_year", "megacity_threshold", "stat_in_parentheses", "stars",
     "language", "analyses",
+    "singletons", "psm_estimand", "show_controls", "cross_check",  # contract v2 additions
 )  # fmt: skip
 
 

@@ -119,9 +119,23 @@ def test_did_weighted_equals_a_dummy_variable_wls(mpdta):
 
 
 def test_estimates_rows_follow_the_contract(result):
-    rows = result.to_estimates()
+    every = result.to_estimates()
+    rows = [r for r in every if r["analysis"] != "psm_balance"]
     assert [(r["analysis"], r["model"], r["term"]) for r in rows] == [
         ("psm_att", "kernel", "ATT"), ("psm_did", "weighted", "post"), ("psm_did", "support", "post")]
+    balance = [r for r in every if r["analysis"] == "psm_balance"]
+    assert {r["term"] for r in balance} >= set(COVARIATES)
+    table = result.balance.table
+    for r in balance:
+        if r["term"] in COVARIATES:
+            sample = r["model"].capitalize()
+            assert r["estimate"] == pytest.approx(table.loc[(r["term"], sample), "pct_bias"], rel=1e-15)
+            assert r["statistic"] == pytest.approx(table.loc[(r["term"], sample), "t"], rel=1e-15)
+            assert r["p_value"] == pytest.approx(table.loc[(r["term"], sample), "p"], rel=1e-15)
+    reduction = {r["term"]: r["estimate"] for r in balance if r["term"].endswith(":pct_reduction")}
+    assert reduction == pytest.approx({f"{c}:pct_reduction": table.loc[(c, "Matched"), "pct_reduction"]
+                                       for c in COVARIATES}, rel=1e-15)
+    assert rows[1]["n_clusters"] == result.did_weighted.n_clusters and rows[0]["n_clusters"] is None
     att = rows[0]
     assert set(att) == set(ESTIMATE_COLUMNS)
     assert att["estimate"] == pytest.approx(result.att) and att["std_error"] == pytest.approx(result.se)
@@ -176,7 +190,7 @@ def test_single_cross_section_runs_the_matching_only(mpdta):
     assert res.did_weighted is None and res.did_support is None
     assert any("single period" in w for w in res.notes)
     assert res.matching.n_treated_on > 0 and math.isfinite(res.att)
-    assert [r["analysis"] for r in res.to_estimates()] == ["psm_att"]
+    assert {r["analysis"] for r in res.to_estimates()} == {"psm_att", "psm_balance"}
 
 
 def test_rows_missing_the_outcome_are_left_out_and_counted(mpdta):

@@ -161,6 +161,7 @@ def run_placebo(study: Study) -> Outcome:
     result = placebo_test(
         study.data, outcome=_require_outcome(study), unit=study.unit, time=study.time,
         controls=_present_controls(study), fixed_effects=s.fixed_effects, reps=s.placebo_reps, seed=s.seed,
+        drop_singletons=s.se.drop_singletons,
     )
     return Outcome("placebo", result, result.to_estimates())
 

@@ -159,6 +159,8 @@ def summary_lines(report: Any, target: Path) -> list[str]:
                     text = f"{term} = {row.estimate:.4f}" + (f" (p = {row.p_value:.3f})" if row.p_value == row.p_value else "")
         seconds = report.run.timings.get(name, 0.0)
         lines.append(f"{name:<14} {text:<44} {seconds:8.2f}")
+    if getattr(report, "cross_check", None) is not None:  # Settings cross_check = yes
+        lines += ["", report.cross_check.summary_line(), "(each model's differences: Log sheet, section cross-check)"]
     return lines
 
 

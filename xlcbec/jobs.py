@@ -42,6 +42,9 @@ class RunReport:
     seconds: float = 0.0
     analyses: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    # Settings cross_check = yes: the re-estimation with linearmodels/statsmodels
+    # (xlcbec.core.cross_check.CrossCheck; None when not asked for). Its summary_line() is for the Summary sheet.
+    cross_check: Any = None
 
     @property
     def estimates(self) -> pd.DataFrame:
@@ -208,8 +211,31 @@ def run_inputs(
     with _blas_threads(len(study.data)):
         run = run_study(study, analyses, progress=progress)
     run.timings = {"read and prepare": prepared, **run.timings}
+    checked = run_cross_check(study, run) if settings.cross_check else None
     return RunReport(study=study, run=run, settings=settings, started=started,
-                     seconds=time.perf_counter() - clock, analyses=analyses, notes=list(study.warnings) + list(study.notes))
+                     seconds=time.perf_counter() - clock, analyses=analyses, notes=list(study.warnings) + list(study.notes),
+                     cross_check=checked)
+
+
+def run_cross_check(study: Study, run: StudyRun) -> Any:
+    """Settings ``cross_check = yes``: re-estimate the baseline and the PSM score model independently.
+
+    Imports linearmodels and statsmodels only here.  Differences above the
+    tolerance become warnings naming the model; the timing goes with the others.
+    """
+    start = time.perf_counter()
+    try:
+        from xlcbec.core.cross_check import cross_check
+    except ImportError as missing:  # a runtime dependency; an incomplete install says so instead of failing
+        run.warnings.append(f"cross-check not run: {missing}")
+        return None
+    baseline = run.outcomes.get("baseline")
+    psm = run.outcomes.get("psm")
+    result = cross_check(study.data, baseline=baseline.result if baseline else None, psm=psm.result if psm else None,
+                         unit=study.unit, time=study.time)
+    run.warnings += result.warnings
+    run.timings["cross_check"] = time.perf_counter() - start
+    return result
 
 
 # Below this many rows the matrices are small: BLAS threads cost more in start-up
@@ -256,6 +282,10 @@ def log_frame(report: RunReport, *, source: str = "") -> pd.DataFrame:
             rows += [("rows", f"{name}: {model}", account.describe()) for model, account in outcome.model_rows.items()]
         elif outcome.rows is not None:
             rows.append(("rows", name, outcome.rows.describe()))
+    rows.append(("regressions", "singletons", report.settings.se.singletons_text()))
+    if report.cross_check is not None:
+        rows += [("cross-check", "", line) for line in report.cross_check.lines()]
+        rows.append(("cross-check", "summary", report.cross_check.summary_line(report.settings.language)))
     rows += [("skipped", name, reason) for name, reason in report.run.skipped.items()]
     rows += [("note", "", text) for text in report.warnings]
     rows += [("seconds", name, round(seconds, 4)) for name, seconds in report.run.timings.items()]

@@ -32,6 +32,7 @@ from xlcbec.book.contract import (
 )
 from xlcbec.core.number_rule import NUMBER_TEXT, is_blank, is_boolean, to_number
 from xlcbec.core.options import (
+    CROSS_CHECK,
     ENTROPY_POOLING,
     ENTROPY_SHIFT,
     FIXED_EFFECTS,
@@ -40,6 +41,9 @@ from xlcbec.core.options import (
     LANGUAGE,
     MEGACITY_THRESHOLD,
     PLACEBO_REPS,
+    PSM_ESTIMAND,
+    SHOW_CONTROLS,
+    SINGLETONS,
     STARS,
     STAT_IN_PARENTHESES,
     BootstrapOptions,
@@ -50,8 +54,10 @@ from xlcbec.core.options import (
     Kernel,
     Language,
     MatchingOptions,
+    PsmEstimand,
     ScoreModelName,
     SEOptions,
+    Singletons,
     StatInParentheses,
 )
 from xlcbec.errors import InputError, InputErrors, OptionError, SettingsError
@@ -456,6 +462,24 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     _S("analyses", _analyses, ANALYSES,
        "Analyses to run: all, or a comma-separated list of " + ", ".join(ANALYSES) + ".",
        "要运行的分析：all，或从以下名称中选择并用逗号分隔：" + ", ".join(ANALYSES) + "。"),
+    _S("singletons", _choice, SINGLETONS,
+       "Units observed once: drop (reghdfe; not in N or the clusters) or keep (xtreg, fe; counted in N, the "
+       "clusters and the small-sample factor). Coefficients are the same.",
+       "只有一期观测的个体：drop 剔除（同 reghdfe，不计入 N 与聚类数）或 keep 保留（同 xtreg, fe，计入 N、"
+       "聚类数与小样本校正）；系数相同。", choices=get_args(Singletons)),
+    _S("psm_estimand", _choice, PSM_ESTIMAND,
+       "PSM effects: att (psmatch2 default) or ate (psmatch2's ate: also ATU and ATE; with common_support the "
+       "untreated outside the treated scores' range are off support too).",
+       "PSM 效应：att（psmatch2 默认）或 ate（psmatch2 的 ate 选项：另报告 ATU 与 ATE；选择共同支撑时，倾向得分"
+       "超出处理组范围的控制组也在支撑域外）。", choices=get_args(PsmEstimand)),
+    _S("show_controls", _yesno, SHOW_CONTROLS,
+       "Regression tables list each control's coefficient under a Controls block (yes) or only a Yes/No row (no).",
+       "回归表在“控制变量”栏下列出各控制变量的系数（yes），或只显示“是/否”一行（no）。", choices=_YESNO),
+    _S("cross_check", _yesno, CROSS_CHECK,
+       "After a refresh, re-estimate the baseline with linearmodels and the PSM score with statsmodels and "
+       "report the largest differences in the Log: yes or no.",
+       "刷新后用 linearmodels 重新估计基准回归、用 statsmodels 重新估计倾向得分模型，并在 Log 中报告最大差异：yes 或 no。",
+       choices=_YESNO),
 )
 
 SETTING_KEYS: tuple[str, ...] = tuple(spec.key for spec in SETTING_SPECS)
@@ -487,6 +511,7 @@ class Settings:
     controls: tuple[str, ...] = _default("controls")
     fixed_effects: tuple[FixedEffect, ...] = _default("fixed_effects")
     cluster: str = _default("cluster")  # a column, "none" or "robust"; blank: the unit column
+    singletons: Singletons = _default("singletons")
     interpolate: Interpolation = _default("interpolate")
     entropy_shift: float = _default("entropy_shift")
     entropy_pooling: EntropyPooling = _default("entropy_pooling")
@@ -498,6 +523,7 @@ class Settings:
     kernel: Kernel = _default("kernel")
     bandwidth: float = _default("bandwidth")
     common_support: bool = _default("common_support")
+    psm_estimand: PsmEstimand = _default("psm_estimand")
     bootstrap_reps: int = _default("bootstrap_reps")
     placebo_reps: int = _default("placebo_reps")
     seed: int = _default("seed")
@@ -506,9 +532,11 @@ class Settings:
     base_year: int | None = _default("base_year")  # None: the first year of the data
     megacity_threshold: float = _default("megacity_threshold")
     stat_in_parentheses: StatInParentheses = _default("stat_in_parentheses")
+    show_controls: bool = _default("show_controls")
     stars: tuple[float, float, float] = _default("stars")  # thresholds for *, **, ***
     language: Language = _default("language")
     analyses: tuple[str, ...] = _default("analyses")
+    cross_check: bool = _default("cross_check")
     explicit: frozenset[str] = field(default=frozenset(), compare=False)
     rows: Mapping[str, int] = field(default_factory=dict, compare=False)  # key -> its Settings row
 
@@ -523,12 +551,12 @@ class Settings:
     @property
     def se(self) -> SEOptions:
         """Standard errors of every regression, from ``cluster`` (a column, robust or none)."""
-        return SEOptions.from_text(self.cluster)
+        return SEOptions.from_text(self.cluster, singletons=self.singletons)
 
     @property
     def matching(self) -> MatchingOptions:
         return MatchingOptions(model=self.psm_model, kernel=self.kernel, bandwidth=self.bandwidth,
-                               common_support=self.common_support)
+                               common_support=self.common_support, estimand=self.psm_estimand)
 
     @property
     def bootstrap(self) -> BootstrapOptions:

@@ -25,6 +25,8 @@ ScoreModelName = Literal["probit", "logit"]
 Kernel = Literal["epanechnikov", "normal", "nearest"]
 StatInParentheses = Literal["t", "se"]
 Language = Literal["en", "zh"]
+Singletons = Literal["drop", "keep"]  # units observed once: dropped (reghdfe) or kept (xtreg, fe)
+PsmEstimand = Literal["att", "ate"]  # psmatch2's default ATT, or its `ate` option (ATT, ATU and ATE)
 
 # Other spellings of the matching methods (psmatch2's own words among them).
 KERNEL_ALIASES = {"epan": "epanechnikov", "kernel": "epanechnikov", "gaussian": "normal", "nn": "nearest",
@@ -44,6 +46,10 @@ SEED = 20240101
 STARS = (0.1, 0.05, 0.01)  # significance levels for *, **, ***
 STAT_IN_PARENTHESES: StatInParentheses = "t"
 LANGUAGE: Language = "en"
+SINGLETONS: Singletons = "drop"
+PSM_ESTIMAND: PsmEstimand = "att"
+SHOW_CONTROLS = True  # regression tables list the controls' coefficients
+CROSS_CHECK = False  # re-estimate with linearmodels/statsmodels after a refresh
 
 def check_choice(option: str, value: Any, allowed: Any, aliases: Mapping[str, str] | None = None) -> Any:
     """``value`` as one of the ``allowed`` Literal's strings (after ``aliases``), else an OptionError listing them."""
@@ -87,29 +93,38 @@ class SEOptions:
     ``cluster=None`` with ``vcov='cluster'`` clusters by the model's unit
     column.  ``small_sample`` is the finite-sample rule (docs/methods.md
     section 3): ``stata`` (xtreg/reghdfe), ``areg`` (every fixed effect
-    counted) or ``none`` (CR0 / no correction).
+    counted) or ``none`` (CR0 / no correction).  ``singletons`` says which
+    rows count in n and G: ``drop`` removes observations alone in a
+    fixed-effect group (reghdfe), ``keep`` leaves them in (xtreg, fe); the
+    coefficients are the same either way, n, G and so the SEs are not.
     """
 
     vcov: Vcov = "cluster"
     cluster: str | None = None
     small_sample: SmallSample = "stata"
+    singletons: Singletons = SINGLETONS
 
     def __post_init__(self) -> None:
         check_choice("cluster", self.vcov, Vcov)
         check_choice("small_sample", self.small_sample, SmallSample)
+        object.__setattr__(self, "singletons", check_choice("singletons", self.singletons, Singletons))
         if self.vcov != "cluster" and self.cluster is not None:
             raise OptionError(f"a cluster column ({self.cluster!r}) only applies to clustered standard errors",
                               option="cluster", fix="give either a cluster column or robust / none")
 
     @classmethod
-    def from_text(cls, text: str | None) -> "SEOptions":
+    def from_text(cls, text: str | None, *, singletons: Singletons = SINGLETONS) -> "SEOptions":
         """From the Settings word: a column name, ``robust`` (HC1) or ``none`` (conventional); blank = the unit."""
         word = (text or "").strip()
         if word.lower() == ROBUST_WORD:
-            return cls(vcov="robust")
+            return cls(vcov="robust", singletons=singletons)
         if word.lower() == NO_CLUSTER_WORD:
-            return cls(vcov="iid")
-        return cls(vcov="cluster", cluster=word or None)
+            return cls(vcov="iid", singletons=singletons)
+        return cls(vcov="cluster", cluster=word or None, singletons=singletons)
+
+    @property
+    def drop_singletons(self) -> bool:
+        return self.singletons == "drop"
 
     def cluster_column(self, unit: str) -> str | None:
         """The column clustered on for a model whose unit is ``unit`` (None when not clustered)."""
@@ -117,7 +132,14 @@ class SEOptions:
 
     def fit_arguments(self, unit: str) -> dict[str, Any]:
         """Keyword arguments of :func:`xlcbec.core.twfe.fit_twfe`."""
-        return {"vcov": self.vcov, "cluster": self.cluster_column(unit), "small_sample": self.small_sample}
+        return {"vcov": self.vcov, "cluster": self.cluster_column(unit), "small_sample": self.small_sample,
+                "drop_singletons": self.drop_singletons}
+
+    def singletons_text(self) -> str:
+        """How a Log line and a table note name the singleton convention."""
+        if self.drop_singletons:
+            return "singletons dropped (reghdfe convention)"
+        return "singletons kept (xtreg, fe convention)"
 
     def text(self, unit: str) -> str:
         """How a Log line names these SEs."""
@@ -133,7 +155,9 @@ class MatchingOptions:
     """Propensity-score model and matching rule, with psmatch2's defaults.
 
     ``bandwidth`` is psmatch2's default ``bwidth`` (0.06); ``k`` and ``caliper``
-    apply to nearest-neighbour matching.
+    apply to nearest-neighbour matching.  ``estimand = 'ate'`` is psmatch2's
+    ``ate`` option: the untreated are matched to the treated as well (ATU, ATE)
+    and, with ``common_support``, the support rule applies to both groups.
     """
 
     model: ScoreModelName = "probit"
@@ -142,9 +166,11 @@ class MatchingOptions:
     common_support: bool = True
     k: int = 1
     caliper: float | None = None
+    estimand: PsmEstimand = PSM_ESTIMAND
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model", check_choice("psm_model", self.model, ScoreModelName))
+        object.__setattr__(self, "estimand", check_choice("psm_estimand", self.estimand, PsmEstimand))
         kernel = check_choice("kernel", self.kernel, Kernel, KERNEL_ALIASES)
         object.__setattr__(self, "kernel", kernel)
         if kernel != "nearest":

@@ -1,8 +1,10 @@
 """Frozen result objects shared by the estimators, and the tidy ``Estimates`` export.
 
-The ``Estimates`` sheet (workbook contract v1) has exactly the columns in
-:data:`ESTIMATE_COLUMNS`; every analysis turns its result into rows of that
-shape with :func:`estimate_row` / :func:`estimates_frame`.
+The ``Estimates`` sheet has exactly the columns in :data:`ESTIMATE_COLUMNS`:
+the 13 of contract v1, in their order, then the columns contract v2 appends
+(``n_clusters``: G of the model's clustered SEs, blank where no clustering
+applies).  Every analysis turns its result into rows of that shape with
+:func:`estimate_row` / :func:`estimates_frame`.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ ESTIMATE_COLUMNS: tuple[str, ...] = (
     "r2_within",
     "weight",
     "note",
+    # contract v2: appended, never inserted
+    "n_clusters",
 )
 
-_NUMERIC = ("estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high", "nobs", "r2_within", "weight")
+_NUMERIC = ("estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high", "nobs", "r2_within", "weight",
+            "n_clusters")
 
 
 def _clean(value: Any) -> Any:
@@ -62,8 +67,12 @@ def estimate_row(
     r2_within: float | None = None,
     weight: float | None = None,
     note: str = "",
+    n_clusters: int | None = None,
 ) -> dict[str, Any]:
-    """One row of the ``Estimates`` sheet, with exactly the contract's columns."""
+    """One row of the ``Estimates`` sheet, with exactly the contract's columns.
+
+    ``n_clusters`` is G of a regression with clustered standard errors (None: not clustered).
+    """
     row = {
         "analysis": analysis,
         "model": model,
@@ -78,6 +87,7 @@ def estimate_row(
         "r2_within": r2_within,
         "weight": weight,
         "note": note or "",
+        "n_clusters": n_clusters,
     }
     return {k: _clean(v) for k, v in row.items()}
 
@@ -130,7 +140,8 @@ class RegressionResult:
     small_sample: str
     cluster: str | None = None  # the column clustered on (None unless vcov_type is "cluster")
     dropped_collinear: tuple[str, ...] = ()
-    n_singletons: int = 0
+    n_singletons: int = 0  # observations alone in a fixed-effect group, dropped or (singletons = "keep") kept
+    singletons: str = "drop"  # "drop" (reghdfe) or "keep" (xtreg, fe): whether they count in nobs and n_clusters
     rows: RowAccount | None = None
     notes: tuple[str, ...] = ()
     outcome: str = ""
@@ -180,6 +191,7 @@ class RegressionResult:
                     nobs=self.nobs,
                     r2_within=self.r2_within,
                     note=note,
+                    n_clusters=self.n_clusters,
                 )
             )
         return rows
@@ -207,7 +219,8 @@ class RegressionResult:
         if self.dropped_collinear:
             lines.append("Dropped (collinear): " + ", ".join(self.dropped_collinear))
         if self.n_singletons:
-            lines.append(f"Singleton observations dropped: {self.n_singletons}")
+            what = "dropped" if self.singletons == "drop" else "kept (counted in N and the clusters)"
+            lines.append(f"Singleton observations {what}: {self.n_singletons}")
         return "\n".join(lines)
 
     __repr__ = __str__

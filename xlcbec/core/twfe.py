@@ -70,11 +70,12 @@ class EstimationSample:
     nested_levels: int  # fixed-effect levels nested in the clusters (not counted by the Stata rule)
     fixed_effects: tuple[FixedEffect, ...]
     rows: RowAccount
-    n_singletons: int
+    n_singletons: int  # observations alone in a fixed-effect group: dropped, or kept when ``singletons_kept``
     # When the rows of each cluster are consecutive: where each cluster's run starts
     # (cluster sums then come from one np.add.reduceat per column).
     cluster_starts: np.ndarray | None = None
     cluster: str | None = None  # the column the cluster codes come from
+    singletons_kept: bool = False
 
 
 def _drop_singletons(unit: np.ndarray, time: np.ndarray, keep: np.ndarray, fixed_effects: Sequence[str]) -> np.ndarray:
@@ -108,7 +109,12 @@ def prepare_sample(
     weights: str | None = None,
     drop_singletons: bool = True,
 ) -> EstimationSample:
-    """Choose the rows a model can use (complete cases, positive weights, no singletons)."""
+    """Choose the rows a model can use (complete cases, positive weights, no singletons).
+
+    ``drop_singletons=False`` keeps observations alone in a fixed-effect group
+    (xtreg, fe): they add nothing to the coefficients but count in n and G.
+    ``n_singletons`` counts them either way.
+    """
     fes = normalize_fixed_effects(fixed_effects)
     needed = [unit, time, *columns] + ([cluster] if cluster else []) + ([weights] if weights else [])
     require_columns(data, list(dict.fromkeys(needed)))
@@ -138,12 +144,14 @@ def prepare_sample(
     unit_all = _factorize(data[unit])
     time_all = _factorize(data[time])
     n_singletons = 0
-    if drop_singletons and fes:
+    if fes:
         before = int(keep.sum())
-        keep = _drop_singletons(unit_all, time_all, keep, fes)
-        n_singletons = before - int(keep.sum())
-        if n_singletons:
-            dropped["singletons"] = n_singletons
+        without = _drop_singletons(unit_all, time_all, keep, fes)
+        n_singletons = before - int(without.sum())
+        if drop_singletons:
+            keep = without
+            if n_singletons:
+                dropped["singletons"] = n_singletons
     if keep.sum() == 0:
         raise EstimationError(
             "no rows left to estimate the model (every row misses a needed value)",
@@ -171,7 +179,7 @@ def prepare_sample(
                 nested += int(c.max()) + 1
     rows = RowAccount(read=read, used=int(keep.sum()), dropped=dropped)
     return EstimationSample(index, positions, fe, unit_codes, time_codes, cluster_codes, n_clusters, nested, fes, rows,
-                            n_singletons, _run_starts(cluster_codes), cluster or None)
+                            n_singletons, _run_starts(cluster_codes), cluster or None, not drop_singletons)
 
 
 def _run_starts(codes: np.ndarray | None) -> np.ndarray | None:
@@ -470,6 +478,7 @@ def fit_transformed(
         cluster=sample.cluster if vcov == "cluster" else None,
         dropped_collinear=tuple(n_ for n_ in regressors if n_ not in names),
         n_singletons=sample.n_singletons,
+        singletons="keep" if sample.singletons_kept else "drop",
         rows=sample.rows,
         notes=tuple(messages),
         outcome=outcome,

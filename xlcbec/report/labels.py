@@ -37,6 +37,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # --- table rows ---
     "variables": ("Variables", "变量"),
     "control_variables": ("Control variables", "控制变量"),
+    "controls_block": ("Controls", "控制变量"),
     "city_fe": ("City fixed effect", "城市固定效应"),
     "year_fe": ("Year fixed effect", "年份固定效应"),
     "n": ("N", "观测值"),
@@ -125,6 +126,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "seed": ("Seed", "随机种子"),
     "att": ("ATT", "平均处理效应"),
     "bootstrap_se": ("Bootstrap SE", "自助法标准误"),
+    "ATU": ("ATU", "控制组平均处理效应（ATU）"),
+    "ATE": ("ATE", "平均处理效应（ATE）"),
     "treated_on": ("Treated on support", "处理组（支撑域内）"),
     "treated_off": ("Treated off support", "处理组（支撑域外）"),
     "controls_on": ("Controls on support", "控制组（支撑域内）"),
@@ -165,6 +168,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "title_psm_balance": ("Results of the balance test", "平衡性检验结果"),
     "title_psm_att": ("Average treatment effect on the treated (kernel matching)", "平均处理效应（核匹配）"),
     "title_psm_did": ("PSM-DID estimates", "PSM-DID 估计结果"),
+    "title_psm_effects": ("Treatment effects: ATT, ATU and ATE (psmatch2 ate)", "处理效应：ATT、ATU 与 ATE（psmatch2 ate）"),
     "title_heterogeneity": ("Heterogeneity of the effect", "异质性检验结果"),
     "title_mediation": ("Mechanism test", "机制检验结果"),
     "title_policy_keywords": ("Policy-text keyword frequencies", "政策文本关键词词频"),
@@ -246,3 +250,24 @@ def se_note(results: Sequence[Any], language: Language | str = LANGUAGE) -> str:
             text = (f"列 {numbers}：{text}" if language == "zh" else f"Column{'s' if len(columns) > 1 else ''} {numbers}: {text}")
         notes.append(text)
     return " ".join(notes)
+
+
+def singletons_note(results: Sequence[Any], language: Language | str = LANGUAGE) -> str:
+    """Which singleton convention the fixed-effects columns used (Settings ``singletons``), with the count.
+
+    Singletons are observations alone in a fixed-effect group (a city observed
+    in one year): reghdfe drops them, ``xtreg, fe`` keeps them in N and the
+    clusters.  Empty for results without fixed effects.
+    """
+    with_fe = [r for r in results if getattr(r, "fixed_effects", ())]
+    if not with_fe:
+        return ""
+    kept = getattr(with_fe[0], "singletons", "drop") == "keep"
+    count = max(int(getattr(r, "n_singletons", 0)) for r in with_fe)
+    if language == "zh":
+        rule = "保留并计入 N 与聚类数（同 xtreg, fe）" if kept else "剔除（同 reghdfe）"
+        found = f"共 {count} 个" if count else "样本中没有"
+        return f"单期观测（只出现一次的城市）{rule}：{found}。"
+    rule = "kept and counted in N and the clusters (as xtreg, fe)" if kept else "dropped (as reghdfe)"
+    found = f"{count} in the sample" if count else "none in the sample"
+    return f"Singletons (a city observed once) {rule}: {found}."

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.report import charts as C
-from xlcbec.report.labels import label, se_note, stars_note
+from xlcbec.report.labels import label, se_note, singletons_note, stars_note
 from xlcbec.report.tables import (
     Cell,
     TableSpec,
@@ -34,22 +34,43 @@ class View:
         self.stars: tuple[float, float, float] = tuple(settings.stars)  # type: ignore[assignment]
         self.stat: str = settings.stat_in_parentheses
         self.controls: tuple[str, ...] = tuple(settings.controls)
+        # Settings show_controls: each control's coefficient under a Controls block, or a Yes/No row only.
+        self.show_controls: bool = bool(getattr(settings, "show_controls", True))
 
     def se_notes(self, regression: Any) -> list[str]:
         """The star note and the standard-error note of a table built from one fitted regression."""
-        return [stars_note(self.stars, self.stat, self.language), se_note([regression], self.language)]
+        notes = [stars_note(self.stars, self.stat, self.language), se_note([regression], self.language)]
+        return notes + [n for n in (singletons_note([regression], self.language),) if n]
 
     def zh(self, english: str, chinese: str) -> str:
         return chinese if self.language == "zh" else english
+
+    def control_layout(self, fits: Sequence[Any], main_terms: Sequence[str],
+                       flags: Sequence[bool]) -> dict[str, Any]:
+        """``regression_table`` arguments for the controls: a Controls block (show_controls) or the Yes/No row."""
+        if not self.show_controls:
+            return {"controls_row": flags}
+        shown = set(main_terms)
+        terms = [str(t) for fit in fits if fit is not None for t in fit.params.index if str(t) not in shown]
+        if not terms:
+            return {"controls_row": flags}
+        return {"control_terms": list(dict.fromkeys(terms))}
 
 
 def _regression(view: View, columns: Sequence[tuple[str, Any]], *, key: str, title: str, terms: Sequence[str],
                 controls_flags: Sequence[bool] | None = None, notes: Sequence[str] = (),
                 extra_rows: Sequence[tuple[str, Sequence[Cell]]] = ()) -> TableSpec:
-    """The paper's regression layout; the star and standard-error notes come from the table builder."""
+    """The paper's regression layout; the star and standard-error notes come from the table builder.
+
+    The controls follow Settings ``show_controls``: a Controls block listing
+    each control's coefficient, or the paper's ``Control variables: Yes/No`` row.
+    """
+    controls: dict[str, Any] = {"controls_row": controls_flags}
+    if controls_flags is not None:
+        controls = view.control_layout([fit for _, fit in columns], terms, controls_flags)
     return regression_table(
-        columns, terms=terms, stat=view.stat, stars=view.stars, controls_row=controls_flags,  # type: ignore[arg-type]
-        language=view.language, title=title, key=key, extra_rows=extra_rows, notes=list(notes),
+        columns, terms=terms, stat=view.stat, stars=view.stars,  # type: ignore[arg-type]
+        language=view.language, title=title, key=key, extra_rows=extra_rows, notes=list(notes), **controls,
     )
 
 
@@ -145,7 +166,24 @@ def event_study_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
     chart = C.event_study_chart(result.table["r"].tolist(), result.table["coef"].tolist(),
                                 result.table["ci_low"].tolist(), result.table["ci_high"].tolist(),
                                 reference=result.reference, language=view.language)
-    return [tbl, chart]
+    return [tbl, *_controls_table(result.regression, result.controls, view, key="event_study_controls"), chart]
+
+
+def _controls_table(fit: Any, controls: Sequence[str], view: View, *, key: str) -> list[Block]:
+    """A frame table's companion: the controls' coefficients (show_controls = yes) or the Yes row (no)."""
+    if not controls:
+        return []
+    if not view.show_controls:
+        row = pd.DataFrame({label("control_variables", view.language): [label("yes", view.language)]},
+                           index=[label("controls_block", view.language)])
+        return [frame_table(row, key=key, language=view.language)]
+    ci = fit.conf_int()
+    table = pd.DataFrame({"coef": fit.params[list(controls)], "std_error": fit.std_errors[list(controls)],
+                          "tstat": fit.tstats[list(controls)], "pvalue": fit.pvalues[list(controls)],
+                          "ci_low": ci.loc[list(controls), "lower"], "ci_high": ci.loc[list(controls), "upper"]})
+    table.index = [label(str(c), view.language) for c in controls]
+    return [frame_table(table, key=key, title=label("controls_block", view.language), language=view.language,
+                        index_label=label("variable", view.language), number_formats={"pvalue": "0.0000"})]
 
 
 # --- PSM ----------------------------------------------------------------------------
@@ -167,15 +205,30 @@ def psm_blocks(outcome: Any, view: View, study: Any) -> list[Block]:
                               title=view.zh("Score model before and after matching", "匹配前后倾向得分模型"),
                               number_formats={"nobs": "0"}))
     t = r.att / r.se if r.se else math.nan
-    columns: dict[str, list[Any]] = {"ATT": [r.att], "se": [r.se], "t": [t]}
-    if r.bootstrap is not None:  # bootstrap_reps = 0: no bootstrap column at all
-        columns["bootstrap_se"] = [r.bootstrap.se]
-    att = pd.DataFrame({**columns,
-                        "treated_on": [m.n_treated_on], "treated_off": [m.n_treated_off],
-                        "controls_on": [m.n_control_on], "controls_off": [m.n_control_off]},
-                       index=[label(r.outcome, view.language)])
-    blocks.append(frame_table(att, key="psm_att", title=label("title_psm_att", view.language), language=view.language,
-                              notes=[m.describe(), *([r.bootstrap.describe()] if r.bootstrap is not None else [])],
+    counts = {"treated_on": [m.n_treated_on], "treated_off": [m.n_treated_off],
+              "controls_on": [m.n_control_on], "controls_off": [m.n_control_off]}
+    if m.atu is not None and m.ate is not None:  # psm_estimand = ate: psmatch2's ATT, ATU and ATE rows
+        columns: dict[str, list[Any]] = {"estimate": [r.att, m.atu, m.ate], "se": [r.se, math.nan, math.nan],
+                                         "t": [t, math.nan, math.nan]}
+        if r.bootstrap is not None:
+            columns["bootstrap_se"] = [r.bootstrap.se, r.bootstrap.se_atu, r.bootstrap.se_ate]
+        blank = [math.nan, math.nan]
+        att = pd.DataFrame({**columns, **{k: v + blank for k, v in counts.items()}},
+                           index=[label(term, view.language) for term in ("ATT", "ATU", "ATE")])
+    else:
+        columns = {"ATT": [r.att], "se": [r.se], "t": [t]}
+        if r.bootstrap is not None:  # bootstrap_reps = 0: no bootstrap column at all
+            columns["bootstrap_se"] = [r.bootstrap.se]
+        att = pd.DataFrame({**columns, **counts}, index=[label(r.outcome, view.language)])
+    ate_note = [view.zh("ate (psmatch2): the untreated are matched to the treated too; ATE = (ATT x treated on "
+                         "support + ATU x untreated on support) / all on support. psmatch2 prints no SE for the ATU "
+                         "and ATE; the bootstrap SE is shown.",
+                         "ate（psmatch2）：控制组也与处理组匹配；ATE =（ATT×支撑域内处理组数 + ATU×支撑域内控制组数）/"
+                         "支撑域内总数。psmatch2 不报告 ATU 与 ATE 的标准误，此处给出自助法标准误。")] if m.atu is not None else []
+    title = label("title_psm_effects" if m.atu is not None else "title_psm_att", view.language)
+    blocks.append(frame_table(att, key="psm_att", title=title, language=view.language,
+                              notes=[m.describe(), *([r.bootstrap.describe()] if r.bootstrap is not None else []),
+                                     *ate_note],
                               number_formats={c: "0" for c in ("treated_on", "treated_off", "controls_on", "controls_off")}))
     did = [(view.zh("Weighted", "加权"), r.did_weighted), (view.zh("Common support", "共同支撑"), r.did_support)]
     did = [(name, fit) for name, fit in did if fit is not None]

@@ -22,7 +22,7 @@ import pandas as pd
 from xlcbec.core.options import LANGUAGE, STAT_IN_PARENTHESES
 from xlcbec.core.results import RegressionResult
 from xlcbec.report import formats
-from xlcbec.report.labels import Language, label, se_note, stars_note
+from xlcbec.report.labels import Language, label, se_note, singletons_note, stars_note
 
 Role = Literal["title", "header", "label", "number", "statistic", "text", "flag", "note"]
 Statistic = Literal["t", "se"]
@@ -134,6 +134,7 @@ def regression_table(
     digits: int = 4,
     stat_digits: int | None = None,
     notes: Sequence[str] = (),
+    control_terms: Sequence[str] = (),
 ) -> TableSpec:
     """The paper's regression table: one column per (label, result).
 
@@ -143,7 +144,9 @@ def regression_table(
     (label, flags) rows; by default ``City fixed effect`` / ``Year fixed
     effect`` follow each result's ``fixed_effects``.  ``controls_row`` gives
     the ``Control variables`` Yes/No flags (omitted when None).
-    ``extra_rows`` (e.g. Sobel Z) go under the coefficients.
+    ``extra_rows`` (e.g. Sobel Z) go under the coefficients.  ``control_terms``
+    (Settings ``show_controls = yes``) are listed under a ``Controls`` row
+    below them, coefficient and statistic as above; a term a column lacks is blank.
     """
     if not columns:
         raise ValueError("regression_table needs at least one column")
@@ -164,7 +167,8 @@ def regression_table(
     )
 
     body: list[tuple[Cell, ...]] = []
-    for term in terms:
+
+    def coefficient_rows(term: str) -> None:
         coef_row: list[Cell] = [Cell(labels.get(term, label(term, language)), None, "label")]
         stat_row: list[Cell] = [Cell("", None, "label")]
         for result in results:
@@ -175,12 +179,19 @@ def regression_table(
             else:
                 coef_row += [EMPTY]
                 stat_row += [EMPTY]
-        body += [tuple(coef_row), tuple(stat_row)]
+        body.extend([tuple(coef_row), tuple(stat_row)])
+
+    for term in terms:
+        coefficient_rows(term)
 
     for row_label, cells in extra_rows:
         body.append((Cell(row_label, None, "label"),) + tuple(cells) + (EMPTY,) * (k - len(cells)))
 
     rule_at = len(body) - 1
+    if control_terms:
+        body.append((Cell(label("controls_block", language), None, "label"),) + (EMPTY,) * k)
+        for term in control_terms:
+            coefficient_rows(term)
     if controls_row is not None:
         body.append((Cell(label("control_variables", language), None, "label"),) + tuple(flag_cell(f, language) for f in controls_row))
     if fe_rows is None:
@@ -206,6 +217,9 @@ def regression_table(
             table_notes.append(
                 f"列 ({j}) 因共线性删除：{dropped}。" if language == "zh" else f"Column ({j}): dropped as collinear: {dropped}."
             )
+    singletons = singletons_note(results, language)
+    if singletons:
+        table_notes.append(singletons)
     table_notes.extend(notes)
 
     return TableSpec(

@@ -40,8 +40,16 @@ class EventStudyResult:
     binned: bool
     notes: tuple[str, ...] = ()
 
+    @property
+    def controls(self) -> tuple[str, ...]:
+        """The control terms the regression kept (every term that is not a relative-period dummy)."""
+        periods = set(self.table["term"])
+        return tuple(str(t) for t in self.regression.params.index if t not in periods)
+
     def to_estimates(self, model: str = "twfe") -> list[dict[str, Any]]:
+        """Rows ``event_study / twfe``: ``r<k>`` per relative period, each control, and ``pretrend_wald``."""
         rows = []
+        g = self.regression.n_clusters
         for rec in self.table.itertuples():
             if rec.r == self.reference:
                 continue
@@ -49,13 +57,14 @@ class EventStudyResult:
                 estimate_row(
                     "event_study", model, rec.term, rec.coef, std_error=rec.std_error, statistic=rec.tstat,
                     p_value=rec.pvalue, ci_low=rec.ci_low, ci_high=rec.ci_high, nobs=self.regression.nobs,
-                    r2_within=self.regression.r2_within,
+                    r2_within=self.regression.r2_within, n_clusters=g,
                 )
             )
+        rows += self.regression.to_estimates("event_study", model, terms=self.controls, note="control variable")
         rows.append(
             estimate_row(
                 "event_study", model, "pretrend_wald", statistic=self.pretrend.statistic,
-                p_value=self.pretrend.pvalue, nobs=self.regression.nobs,
+                p_value=self.pretrend.pvalue, nobs=self.regression.nobs, n_clusters=g,
                 note=f"joint F test of {self.pretrend.df_num} pre-period coefficients = 0, F({self.pretrend.df_num}, {self.pretrend.df_denom})",
             )
         )

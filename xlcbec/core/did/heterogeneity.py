@@ -111,9 +111,16 @@ class GroupEstimate:
     def coef(self) -> float:
         return float(self.interaction.params[INTERACTION])
 
+    @property
+    def controls(self) -> tuple[str, ...]:
+        """The control terms the paper's column kept (its terms other than the interaction)."""
+        return tuple(str(t) for t in self.interaction.params.index if t != INTERACTION)
+
     def to_estimates(self) -> list[dict[str, Any]]:
         note = "; ".join((*self.notes, *self.interaction.notes))
         rows = self.interaction.to_estimates("heterogeneity", self.name, terms=[INTERACTION], note=note)
+        rows += self.interaction.to_estimates("heterogeneity", self.name, terms=self.controls,
+                                              note=f"control variable of the {INTERACTION} model")
         if self.split is not None:
             for row in self.split.to_estimates("heterogeneity", self.name, terms=[self.treatment],
                                                note="; ".join(("baseline on the group's rows only", *self.split.notes))):
@@ -123,7 +130,7 @@ class GroupEstimate:
             rows.append(estimate_row(
                 "heterogeneity", self.name, EQUALITY_TERM, eq.difference, std_error=eq.std_error,
                 statistic=eq.statistic, p_value=eq.pvalue, nobs=eq.regression.nobs,
-                r2_within=eq.regression.r2_within,
+                r2_within=eq.regression.r2_within, n_clusters=eq.regression.n_clusters,
                 note=(f"Wald test of equal effects, group {eq.group_effect:.6g} vs complement "
                       f"{eq.complement_effect:.6g}: F(1, {eq.df_denom}); estimate = group minus complement"),
             ))
@@ -250,7 +257,7 @@ def heterogeneity(
     for group, names in built.members.items():
         sample = prepare_sample(
             work, columns=[outcome, treatment, *controls, names[0]], unit=unit, time=time,
-            fixed_effects=fixed_effects, cluster=cluster,
+            fixed_effects=fixed_effects, cluster=cluster, drop_singletons=se.drop_singletons,
         )
         rows = work.loc[sample.index]
         kept: list[str] = []

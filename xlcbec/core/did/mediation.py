@@ -281,7 +281,7 @@ def _one_mediator(
     cluster = se.cluster_column(unit)
     sample = prepare_sample(
         data, columns=[outcome, mediator, treatment, *controls], unit=unit, time=time, fixed_effects=fixed_effects,
-        cluster=cluster,
+        cluster=cluster, drop_singletons=se.drop_singletons,
     )
     options: dict[str, Any] = dict(unit=unit, time=time, fixed_effects=fixed_effects, **se.fit_arguments(unit),
                                    treatment=treatment, sample=sample)

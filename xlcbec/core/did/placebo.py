@@ -77,12 +77,14 @@ class PlaceboDesign:
         controls: Sequence[str] = (),
         fixed_effects: str | Sequence[str] = FIXED_EFFECTS,
         sample: EstimationSample | None = None,
+        drop_singletons: bool = True,
     ) -> None:
         if first_treat not in data.columns:
             raise InputError(f"the pilot-year column {first_treat!r} is missing", column=first_treat,
                              fix="give each city its pilot year")
         self.sample = sample or prepare_sample(
-            data, columns=[outcome, *controls], unit=unit, time=time, fixed_effects=fixed_effects
+            data, columns=[outcome, *controls], unit=unit, time=time, fixed_effects=fixed_effects,
+            drop_singletons=drop_singletons,
         )
         rows = data.loc[self.sample.index]
         self.time_values = rows[time].to_numpy(dtype=float)
@@ -144,6 +146,7 @@ def placebo_test(
     seed: int = SEED,
     n_jobs: int = 1,
     scheduler: Any = None,
+    drop_singletons: bool = True,
 ) -> PlaceboResult:
     """Permutation placebo test of the baseline CBEC coefficient.
 
@@ -153,7 +156,7 @@ def placebo_test(
     """
     reps = check_whole("placebo_reps", reps, minimum=1)
     design = PlaceboDesign(data, outcome=outcome, unit=unit, time=time, first_treat=first_treat,
-                           controls=controls, fixed_effects=fixed_effects)
+                           controls=controls, fixed_effects=fixed_effects, drop_singletons=drop_singletons)
     actual = float(design.coefficients(design.unit_first_treat)[0])
     draws = design.draw(reps, seed)
     blocks = [draws[:, start:start + BLOCK] for start in range(0, reps, BLOCK)]

@@ -32,12 +32,14 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from xlcbec.core.psm.pscore import ScoreModel, fit_score_arrays
+from xlcbec.core.results import estimate_row
 from xlcbec.errors import CollinearityWarning, EstimationError
 
 SAMPLES = ("Unmatched", "Matched")
@@ -68,6 +70,29 @@ class BalanceResult:
     probit_unmatched: ScoreModel | None
     probit_matched: ScoreModel | None
     notes: tuple[str, ...] = ()
+
+    def to_estimates(self) -> list[dict[str, Any]]:
+        """Estimates rows ``psm_balance / unmatched | matched``, per covariate x:
+
+        term ``x``: estimate = %bias, statistic = t, p_value = p (pstest's t-test of equal means);
+        ``x:mean_treated``, ``x:mean_control``: the group means; ``x:pct_reduction`` (matched only):
+        %reduction of |bias|; ``x:var_ratio`` where pstest prints one.  nobs = the rows of that sample.
+        """
+        rows: list[dict[str, Any]] = []
+        for (covariate, sample), rec in self.table.iterrows():
+            model = str(sample).lower()
+            nobs = self.summary.loc[sample, "nobs"] if sample in self.summary.index else None
+            rows.append(estimate_row("psm_balance", model, str(covariate), rec["pct_bias"], statistic=rec["t"],
+                                     p_value=rec["p"], nobs=nobs,
+                                     note="%bias = 100 (mean T - mean C) / sqrt((var T + var C) / 2), unmatched "
+                                     "variances; t-test of equal means (pstest)"))
+            parts = [("mean_treated", rec["mean_treated"]), ("mean_control", rec["mean_control"])]
+            if model == "matched":
+                parts.append(("pct_reduction", rec["pct_reduction"]))
+            if pd.notna(rec.get("var_ratio")):
+                parts.append(("var_ratio", rec["var_ratio"]))
+            rows += [estimate_row("psm_balance", model, f"{covariate}:{what}", value, nobs=nobs) for what, value in parts]
+        return rows
 
     def __str__(self) -> str:
         return "\n\n".join(

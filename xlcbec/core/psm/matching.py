@@ -30,6 +30,19 @@ support, the sum of its matching weights for a control with a positive sum,
 missing otherwise); ``_y``, the matched outcome ``sum_j w_ij y_j`` of each
 treated row on support.  ATT = mean over treated on support of ``y_i - _y_i``.
 
+With ``estimand='ate'`` (psmatch2's ``ate``; its ``_Support_``, ``_Match_kernel``
+and ``_mktab``): ``common`` also puts off support the untreated whose score lies
+outside ``[min, max]`` of the treated scores (both ranges from the whole
+groups); the untreated on support are matched to the treated on support with
+the same kernel (or neighbours) first, and an untreated row with no treated
+row in reach goes off support; then the treated are matched to the untreated
+still on support.  ``ATU`` = mean over untreated on support of (matched treated
+outcome - y); ``ATE = ATT N1/(N0 + N1) + ATU N0/(N0 + N1)`` with N1, N0 the
+treated and untreated on support.  psmatch2's ``_weight`` of a treated row is
+then the sum of its ATU weights; the ATT weights (treated 1) stay in
+``weight`` for pstest (which resets treated weights to 1) and the PSM-DID.
+psmatch2 reports no SE for ATU and ATE unless ``ai()`` is used.
+
 Standard error (psmatch2 ``_mktab``; it "does not take into account that the
 propensity score is estimated"):
 ``SE = sqrt(Var1/N1 + Var0 * sum_j _weight_j^2 / N1^2)`` where N1 = treated on
@@ -48,7 +61,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from xlcbec.core.options import Kernel, MatchingOptions
+from xlcbec.core.options import Kernel, MatchingOptions, PsmEstimand
 from xlcbec.errors import EstimationError
 
 Method = Kernel  # the matching method: a kernel or nearest neighbours
@@ -88,6 +101,14 @@ def within_control_range(p: np.ndarray, treated: np.ndarray) -> np.ndarray:
     """psmatch2 ``common`` for the ATT: True for controls, and for treated within [min, max] of the controls' scores."""
     p0 = p[~treated]
     return ~treated | ((p >= p0.min()) & (p <= p0.max()))
+
+
+def within_common_range(p: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """psmatch2 ``common`` with ``ate``: each group within [min, max] of the other group's scores (whole groups)."""
+    p0, p1 = p[~treated], p[treated]
+    in_control_range = (p >= p0.min()) & (p <= p0.max())
+    in_treated_range = (p >= p1.min()) & (p <= p1.max())
+    return np.where(treated, in_control_range, in_treated_range)
 
 
 def nearest_neighbours(p_treated: np.ndarray, p_control: np.ndarray, *, k: int = 1, caliper: float | None = None) -> list[np.ndarray]:
@@ -211,11 +232,31 @@ def _no_support_error(p1: np.ndarray, p0: np.ndarray, method: Method, bandwidth:
 @dataclass(frozen=True)
 class MatchArrays:
     """Matching on arrays (n rows): ``support``, ``weight`` (NaN = missing) and the
-    sparse (n, n) matrix ``matrix`` whose row i holds treated i's weights on control columns."""
+    sparse (n, n) matrix ``matrix`` whose row i holds treated i's weights on control columns.
+
+    With ``estimand='ate'``: ``matrix_untreated`` holds each untreated row's
+    weights on treated columns and ``treated_weight`` psmatch2's ``_weight`` of
+    the treated rows (the sum of their ATU weights; NaN = missing); otherwise None.
+    """
 
     support: np.ndarray
     weight: np.ndarray
     matrix: sparse.csr_matrix
+    matrix_untreated: sparse.csr_matrix | None = None
+    treated_weight: np.ndarray | None = None
+
+
+def _match_matrix(p_from: np.ndarray, p_to: np.ndarray, method: Method, bandwidth: float, k: int,
+                  caliper: float | None) -> sparse.csr_matrix:
+    """Each row of ``p_from`` matched to ``p_to`` (kernel weights or neighbours), as a sparse matrix."""
+    if method == "nearest":
+        return _nearest_matrix(p_from, p_to, k, caliper)
+    return _kernel_matrix(p_from, p_to, method, bandwidth)
+
+
+def _embed(local: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray, n: int) -> sparse.csr_matrix:
+    coo = local.tocoo()
+    return sparse.csr_matrix((coo.data, (rows[coo.row], cols[coo.col])), shape=(n, n))
 
 
 def match_arrays(
@@ -227,9 +268,11 @@ def match_arrays(
     common_support: bool = True,
     k: int = 1,
     caliper: float | None = None,
+    estimand: PsmEstimand = MatchingOptions.estimand,
 ) -> MatchArrays:
-    """psmatch2's matching for the ATT on plain arrays (no labels, no outcome)."""
+    """psmatch2's matching on plain arrays (no labels, no outcome): the ATT, and with ``estimand='ate'`` the ATU too."""
     method = check_options(method, bandwidth, k, caliper)
+    ate = estimand == "ate"
     treated = np.asarray(treated, dtype=bool)
     n = p.size
     if treated.all() or not treated.any():
@@ -238,26 +281,39 @@ def match_arrays(
             + ("treated" if treated.all() else "untreated") + " rows",
             fix="check the treatment column and the sample",
         )
-    support = within_control_range(p, treated) if common_support else np.ones(n, dtype=bool)
-    t_pos = np.flatnonzero(treated & support)
-    c_pos = np.flatnonzero(~treated)
-    p1, p0 = p[t_pos], p[c_pos]
-    if method == "nearest":
-        local = _nearest_matrix(p1, p0, k, caliper)
+    if common_support:
+        support = within_common_range(p, treated) if ate else within_control_range(p, treated)
     else:
-        local = _kernel_matrix(p1, p0, method, bandwidth)
+        support = np.ones(n, dtype=bool)
+    support = support.copy()
+    matrix_untreated = treated_weight = None
+    if ate:
+        # psmatch2 matches the untreated first; one with no treated row in reach goes off support.
+        u_pos = np.flatnonzero(~treated & support)
+        t_pool = np.flatnonzero(treated & support)
+        local_u = (_match_matrix(p[u_pos], p[t_pool], method, bandwidth, k, caliper) if u_pos.size and t_pool.size
+                   else sparse.csr_matrix((u_pos.size, t_pool.size)))
+        support[u_pos[np.diff(local_u.indptr) == 0]] = False
+        matrix_untreated = _embed(local_u, u_pos, t_pool, n)
+        treated_sum = np.zeros(n)
+        treated_sum[t_pool] = np.asarray(local_u.sum(axis=0)).ravel()
+    t_pos = np.flatnonzero(treated & support)
+    c_pos = np.flatnonzero(~treated & support) if ate else np.flatnonzero(~treated)
+    p1, p0 = p[t_pos], p[c_pos]
+    local = _match_matrix(p1, p0, method, bandwidth, k, caliper)
     has_match = np.diff(local.indptr) > 0
     if not has_match.any():
-        raise _no_support_error(p[treated], p0, method, bandwidth, caliper, t_pos.size)
-    support = support.copy()
+        raise _no_support_error(p[treated], p0 if p0.size else p[~treated], method, bandwidth, caliper, t_pos.size)
     support[t_pos[~has_match]] = False
-    coo = local.tocoo()
-    matrix = sparse.csr_matrix((coo.data, (t_pos[coo.row], c_pos[coo.col])), shape=(n, n))
+    matrix = _embed(local, t_pos, c_pos, n)
     weight = np.full(n, np.nan)
     weight[treated & support] = 1.0
     control_sum = np.asarray(local.sum(axis=0)).ravel()
     weight[c_pos] = np.where(control_sum > 0, control_sum, np.nan)
-    return MatchArrays(support=support, weight=weight, matrix=matrix)
+    if ate:
+        treated_weight = np.where(treated & support & (treated_sum > 0), treated_sum, np.nan)
+    return MatchArrays(support=support, weight=weight, matrix=matrix, matrix_untreated=matrix_untreated,
+                       treated_weight=treated_weight)
 
 
 # ---------------------------------------------------------------------------
@@ -292,6 +348,18 @@ class Matching:
     var1: float | None
     var0: float | None
     sum_w2: float | None
+    estimand: PsmEstimand = "att"
+    atu: float | None = None
+    ate: float | None = None
+    matrix_untreated: sparse.csr_matrix | None = None
+    treated_weight: pd.Series | None = None
+
+    @property
+    def psmatch2_weight(self) -> pd.Series:
+        """psmatch2's ``_weight``: ``weight``, with the treated rows' ATU weight sums under ``ate``."""
+        if self.treated_weight is None:
+            return self.weight
+        return self.weight.where(~self.treated, self.treated_weight).rename("_weight")
 
     @property
     def n_treated_on(self) -> int:
@@ -339,7 +407,10 @@ class Matching:
             )
         else:
             how = f"{self.method} kernel, bandwidth {self.bandwidth:g}"
-        return how + (", common support" if self.common_support else "")
+        how += ", common support" if self.common_support else ""
+        if self.estimand == "ate":
+            how += " (ate: untreated matched to treated too" + (", support rule on both groups)" if self.common_support else ")")
+        return how
 
 
 def match_scores(
@@ -352,8 +423,12 @@ def match_scores(
     common_support: bool = True,
     k: int = 1,
     caliper: float | None = None,
+    estimand: PsmEstimand = MatchingOptions.estimand,
 ) -> Matching:
     """Match treated to untreated rows on ``scores`` as psmatch2 does; ATT and SE if ``outcome`` is given.
+
+    ``estimand='ate'`` (psmatch2's ``ate``) matches the untreated to the treated
+    as well and adds ATU and ATE (see the module docstring).
 
     All three Series share the index (the data rows); ``treated`` holds 0/1
     or booleans; ``outcome`` must have no missing value (psmatch2 leaves rows
@@ -364,9 +439,10 @@ def match_scores(
     p = scores.to_numpy(dtype=float)
     is_treated = treated.reindex(index).to_numpy().astype(bool)
     result = match_arrays(
-        p, is_treated, method=method, bandwidth=bandwidth, common_support=common_support, k=k, caliper=caliper
+        p, is_treated, method=method, bandwidth=bandwidth, common_support=common_support, k=k, caliper=caliper,
+        estimand=estimand,
     )
-    att = se = var1 = var0 = sum_w2 = None
+    att = se = var1 = var0 = sum_w2 = atu = ate = None
     matched_outcome = None
     name: Hashable | None = None
     if outcome is not None:
@@ -377,9 +453,11 @@ def match_scores(
         on = is_treated & result.support
         m = np.full(p.size, np.nan)
         m[on] = (result.matrix @ y)[on]
-        matched_outcome = pd.Series(m, index=index, name=f"_{name}")
         att = float(np.mean(y[on] - m[on]))
         se, var1, var0, sum_w2 = psmatch2_se(y, is_treated, result.support, result.weight)
+        if result.matrix_untreated is not None:
+            atu, ate = atu_and_ate(y, is_treated, result.support, result.matrix_untreated, att, m)
+        matched_outcome = pd.Series(m, index=index, name=f"_{name}")
     return Matching(
         method=method,
         bandwidth=None if method == "nearest" else float(bandwidth),
@@ -397,7 +475,26 @@ def match_scores(
         var1=var1,
         var0=var0,
         sum_w2=sum_w2,
+        estimand=estimand,
+        atu=atu,
+        ate=ate,
+        matrix_untreated=result.matrix_untreated,
+        treated_weight=None if result.treated_weight is None else pd.Series(result.treated_weight, index=index,
+                                                                           name="_weight"),
     )
+
+
+def atu_and_ate(y: np.ndarray, treated: np.ndarray, support: np.ndarray, matrix_untreated: sparse.csr_matrix,
+             att: float, matched: np.ndarray) -> tuple[float, float]:
+    """psmatch2 ``_mktab`` under ``ate``: ATU over the untreated on support, ATE as the share-weighted average.
+
+    ``matched`` (psmatch2's ``_y``) receives the untreated rows' matched treated outcome in place.
+    """
+    on0 = ~treated & support
+    matched[on0] = (matrix_untreated @ y)[on0]
+    atu = float(np.mean(matched[on0] - y[on0]))
+    n1, n0 = int((treated & support).sum()), int(on0.sum())
+    return atu, att * n1 / (n0 + n1) + atu * n0 / (n0 + n1)
 
 
 # ---------------------------------------------------------------------------
@@ -414,7 +511,60 @@ def att_with_counts(
     bandwidth: float,
     common_support: bool,
 ) -> float:
-    """The kernel-matching ATT on the sample in which row r appears ``counts[r]`` times.
+    """The kernel-matching ATT on the sample in which row r appears ``counts[r]`` times (NaN: none on support)."""
+    gap, matched = _gap_with_counts(p, treated, y, counts, method=method, bandwidth=bandwidth,
+                                    common_support=common_support)
+    return gap / matched if matched > 0 else math.nan
+
+
+def effects_with_counts(
+    p: np.ndarray,
+    treated: np.ndarray,
+    y: np.ndarray,
+    counts: np.ndarray,
+    *,
+    method: Method,
+    bandwidth: float,
+    common_support: bool,
+) -> tuple[float, float, float]:
+    """(ATT, ATU, ATE) of psmatch2's ``ate`` on the sample in which row r appears ``counts[r]`` times.
+
+    The support rule of ``ate`` (each group within the other's score range,
+    ranges from the rows drawn) is applied by zeroing counts; then the ATT is
+    :func:`att_with_counts` and the ATU the same with the roles swapped (the
+    kernel is symmetric, so an untreated row no treated row reaches carries no
+    ATT weight anyway, as in psmatch2's order of matching).  NaN where not defined.
+    """
+    counts = np.asarray(counts)
+    if common_support:
+        present = counts > 0
+        p0, p1 = p[~treated & present], p[treated & present]
+        if p0.size == 0 or p1.size == 0:
+            return math.nan, math.nan, math.nan
+        inside = np.where(treated, (p >= p0.min()) & (p <= p0.max()), (p >= p1.min()) & (p <= p1.max()))
+        counts = np.where(inside, counts, 0)
+    gap1, n1 = _gap_with_counts(p, treated, y, counts, method=method, bandwidth=bandwidth, common_support=False)
+    gap0, n0 = _gap_with_counts(p, ~treated, y, counts, method=method, bandwidth=bandwidth, common_support=False)
+    if n1 <= 0 or n0 <= 0:
+        return math.nan, math.nan, math.nan
+    att, atu = gap1 / n1, -gap0 / n0
+    return att, atu, (att * n1 + atu * n0) / (n1 + n0)
+
+
+def _gap_with_counts(
+    p: np.ndarray,
+    treated: np.ndarray,
+    y: np.ndarray,
+    counts: np.ndarray,
+    *,
+    method: Method,
+    bandwidth: float,
+    common_support: bool,
+) -> tuple[float, float]:
+    """Sum of ``counts * (y - matched outcome)`` over the treated on support, and their total count.
+
+    The ATT is the ratio (:func:`att_with_counts`): the kernel-matching ATT on
+    the sample in which row r appears ``counts[r]`` times.
 
     Equal to :func:`match_arrays` + the ATT on the expanded sample (tested),
     without copying rows: a control appearing c times enters every sum with
@@ -425,14 +575,14 @@ def att_with_counts(
     c_mask = (~treated) & (counts > 0)
     t_mask = treated & (counts > 0)
     if not c_mask.any() or not t_mask.any():
-        return math.nan
+        return math.nan, 0.0
     p0, c0, y0 = p[c_mask], counts[c_mask].astype(float), y[c_mask]
     p1, c1, y1 = p[t_mask], counts[t_mask].astype(float), y[t_mask]
     if common_support:
         inside = (p1 >= p0.min()) & (p1 <= p0.max())
         p1, c1, y1 = p1[inside], c1[inside], y1[inside]
         if p1.size == 0:
-            return math.nan
+            return math.nan, 0.0
     if method == "epanechnikov":
         order = np.argsort(p0, kind="stable")
         ps, cs, ys = p0[order], c0[order], y0[order]
@@ -465,9 +615,9 @@ def att_with_counts(
             numer[start:start + _BLOCK] = kv @ y0
         has = denom > 0
     if not has.any():
-        return math.nan
+        return math.nan, 0.0
     matched = numer[has] / denom[has]
-    return float(np.sum(c1[has] * (y1[has] - matched)) / np.sum(c1[has]))
+    return float(np.sum(c1[has] * (y1[has] - matched))), float(np.sum(c1[has]))
 
 
 def att_with_counts_batch(

@@ -102,7 +102,8 @@ class PSMResult:
     def variables(self) -> pd.DataFrame:
         """psmatch2's generated variables by data row: _pscore, _treated, _support, _weight, _<outcome>."""
         m = self.matching
-        frame = pd.concat([self.score.scores.rename("_pscore"), m.treated.astype(int), m.support.astype(int), m.weight], axis=1)
+        frame = pd.concat([self.score.scores.rename("_pscore"), m.treated.astype(int), m.support.astype(int),
+                           m.psmatch2_weight], axis=1)
         if m.matched_outcome is not None:
             frame[m.matched_outcome.name] = m.matched_outcome
         return frame
@@ -112,7 +113,8 @@ class PSMResult:
         return "nearest" if self.matching.method == "nearest" else "kernel"
 
     def to_estimates(self) -> list[dict[str, Any]]:
-        """Rows for the Estimates sheet: psm_att/<kernel|nearest>/ATT, psm_did/weighted|support/<treatment>."""
+        """Rows for the Estimates sheet: psm_att/<kernel|nearest>/ATT (and ATU, ATE under ``ate``),
+        psm_balance/unmatched|matched/<covariate>, psm_did/weighted|support/<treatment>."""
         m = self.matching
         t = self.att / self.se if self.se and math.isfinite(self.se) else math.nan
         note = self.bootstrap.describe() if self.bootstrap is not None else "bootstrap SE not computed (bootstrap_reps = 0)"
@@ -136,12 +138,36 @@ class PSMResult:
                 note=note,
             )
         ]
+        rows += self._ate_rows()
+        rows += self.balance.to_estimates()
         for model, fit, what in (
             ("weighted", self.did_weighted, "weighted by the matching weights"),
             ("support", self.did_support, "unweighted, rows on the common support"),
         ):
             if fit is not None:
                 rows += fit.to_estimates("psm_did", model, terms=[self.treatment], note=f"TWFE DID on the matched sample, {what}")
+        return rows
+
+    def _ate_rows(self) -> list[dict[str, Any]]:
+        """psm_att rows ATU and ATE under psmatch2's ``ate``: std_error = the bootstrap SE (psmatch2 prints none)."""
+        m = self.matching
+        if m.estimand != "ate" or m.atu is None or m.ate is None:
+            return []
+        rows = []
+        for term, value, boot_se in (("ATU", m.atu, self.bootstrap.se_atu if self.bootstrap else math.nan),
+                                     ("ATE", m.ate, self.bootstrap.se_ate if self.bootstrap else math.nan)):
+            z = value / boot_se if math.isfinite(boot_se) and boot_se > 0 else math.nan
+            note = ("std_error = bootstrap SE (psmatch2 prints no SE for the ATU and ATE); "
+                    f"{self.bootstrap.describe()}" if self.bootstrap is not None
+                    else "no SE: psmatch2 prints none for the ATU and ATE, and the bootstrap is off (bootstrap_reps = 0)")
+            note += (f"; {m.describe()}; untreated on support {m.n_control_on} of {m.n_control_on + m.n_control_off}"
+                     if term == "ATU" else
+                     f"; ATE = (ATT x {m.n_treated_on} + ATU x {m.n_control_on}) / {m.n_treated_on + m.n_control_on}")
+            rows.append(estimate_row(
+                "psm_att", self.model_name, term, value, std_error=boot_se, statistic=z,
+                p_value=float(2 * stats.norm.sf(abs(z))) if math.isfinite(z) else None,
+                ci_low=value - _Z975 * boot_se, ci_high=value + _Z975 * boot_se, nobs=self.rows.used, note=note,
+            ))
         return rows
 
     def __str__(self) -> str:
@@ -152,6 +178,8 @@ class PSMResult:
             + (f"  {self.bootstrap.describe()}" if self.bootstrap else ""),
             m.support_table.to_string(),
         ]
+        if m.atu is not None and m.ate is not None:
+            lines.insert(2, f"ATU = {m.atu:.6f}  ATE = {m.ate:.6f} (psmatch2 ate)")
         for label, fit in (("weighted", self.did_weighted), ("support", self.did_support)):
             if fit is not None:
                 lines.append(f"PSM-DID ({label}): {self.treatment} = {fit.params[self.treatment]:.6f} "
@@ -270,6 +298,7 @@ def _run(
     matching = match_scores(
         score.scores, treated, pd.Series(y, index=index, name=outcome),
         kernel=method, bandwidth=bandwidth, common_support=common_support, k=k, caliper=caliper,
+        estimand=options.estimand,
     )
     cov_frame = pd.DataFrame(x[:, [covariates.index(c) for c in used]], index=index, columns=used)
     balance = pstest(cov_frame, treated, matching.support, matching.weight)
@@ -284,6 +313,7 @@ def _run(
         boot = bootstrap_att(
             y, treated.to_numpy(), design, codes, model=model, start=score.params.to_numpy(), method=method,
             bandwidth=bandwidth, common_support=common_support, k=k, caliper=caliper, reps=reps, seed=seed,
+            estimand=options.estimand,
         )
         if boot.failed:
             notes.append(boot.describe())
@@ -301,7 +331,8 @@ def _run(
     settings = {
         "treatment": treatment, "outcome": outcome, "psm_covariates": list(covariates), "controls": list(controls),
         "psm_model": model, "kernel": method, "bandwidth": matching.bandwidth, "k": matching.k,
-        "caliper": caliper, "common_support": common_support, "bootstrap_reps": reps, "seed": seed,
+        "caliper": caliper, "common_support": common_support, "psm_estimand": options.estimand,
+        "bootstrap_reps": reps, "seed": seed,
         "cluster": (se.cluster_column(unit) if unit else None) or se.vcov,
     }
     return PSMResult(

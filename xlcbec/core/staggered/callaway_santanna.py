@@ -130,6 +130,7 @@ class CSResult:
                     std_error=se, statistic=stat, p_value=p,
                     ci_low=att - z * se, ci_high=att + z * se,
                     nobs=self.n_units, note="; ".join(s for s in (extra, note) if s),
+                    n_clusters=self.n_units,  # influence-function SEs clustered by unit
                 )
             )
 
@@ -146,7 +147,7 @@ class CSResult:
                 estimate_row(
                     "cs", self.control_group, "pretrend_wald",
                     statistic=self.pretrend.statistic, p_value=self.pretrend.pvalue, nobs=self.n_units,
-                    note=f"chi2({self.pretrend.df}) Wald test that all pre-treatment ATT(g,t) are 0",
+                    n_clusters=self.n_units, note=f"chi2({self.pretrend.df}) Wald test that all pre-treatment ATT(g,t) are 0",
                 )
             )
         return rows

@@ -45,7 +45,8 @@ class SunAbrahamResult:
         rows = [
             estimate_row("sun_abraham", "iw", f"e{int(rec.r)}", rec.coef, std_error=rec.std_error,
                          statistic=rec.coef / rec.std_error if rec.std_error else None, p_value=rec.pvalue,
-                         ci_low=rec.ci_low, ci_high=rec.ci_high, nobs=self.regression.nobs)
+                         ci_low=rec.ci_low, ci_high=rec.ci_high, nobs=self.regression.nobs,
+                         n_clusters=self.regression.n_clusters)
             for rec in self.table.itertuples()
         ]
         z = self.att / self.att_se if self.att_se else float("nan")
@@ -53,7 +54,7 @@ class SunAbrahamResult:
         q = stats.t.ppf(0.975, self.regression.df_inference)
         rows.append(estimate_row("sun_abraham", "iw", "att", self.att, std_error=self.att_se, statistic=z, p_value=p,
                                  ci_low=self.att - q * self.att_se, ci_high=self.att + q * self.att_se,
-                                 nobs=self.regression.nobs,
+                                 nobs=self.regression.nobs, n_clusters=self.regression.n_clusters,
                                  note="post-period cells weighted by their observations"))
         return rows
 
