@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,3 +27,15 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 def test_data() -> Path:
     """The public data sets kept with the tests (`tests/data/`)."""
     return TEST_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """xlcbec's per-user cache (jieba's dictionary, segmentations) in a folder of this test session.
+
+    So no test reads a cache left outside the repository; set before any test
+    runs, and inherited by the command-line runs the tests start.
+    """
+    folder = tmp_path_factory.mktemp("xlcbec-cache")
+    os.environ["XLCBEC_CACHE_DIR"] = str(folder)
+    return folder

@@ -264,10 +264,15 @@ def test_config_file_for_windows(tmp_path: Path) -> None:
     assert written.read_bytes() == (
         b'"INTERPRETER_WIN","C:\\envs\\cbec\\python.exe"\r\n'
         b'"ADD_WORKBOOK_TO_PYTHONPATH","False"\r\n'
+        b'"USE UDF SERVER","True"\r\n'
     )
     # VBA's `Input #` reads quoted comma-separated fields, as csv does.
     pairs = dict(csv.reader(io.StringIO(written.read_text(encoding="cp1252"))))
-    assert pairs == {"INTERPRETER_WIN": r"C:\envs\cbec\python.exe", "ADD_WORKBOOK_TO_PYTHONPATH": "False"}
+    assert pairs == {
+        "INTERPRETER_WIN": r"C:\envs\cbec\python.exe",
+        "ADD_WORKBOOK_TO_PYTHONPATH": "False",
+        "USE UDF SERVER": "True",  # ribbon clicks in the persistent COM server (README: Speed of a click)
+    }
 
 
 # A Python under a Chinese user name: the path Windows gives, e.g. C:\Users\张伟\...
@@ -298,10 +303,9 @@ def test_config_encoding_is_the_ansi_code_page_on_windows(monkeypatch: pytest.Mo
     assert addin.config_encoding("darwin") == "utf-8"
 
 
-def test_config_entries_can_grow(tmp_path: Path) -> None:
-    # One key a row: a setting added at install (say "USE UDF SERVER") is one more entry.
-    entries = {**addin.config_entries("C:\\py\\python.exe", "win32"), "USE UDF SERVER": "True"}
-    assert addin.config_lines(entries)[-1] == '"USE UDF SERVER","True"'
+def test_config_lines_refuse_a_quote_in_any_value() -> None:
+    with pytest.raises(AddinError, match="double quote"):
+        addin.config_lines({"PYTHONPATH": 'C:\\a"b'})
 
 
 def test_config_file_for_macos(tmp_path: Path) -> None:
@@ -311,6 +315,7 @@ def test_config_file_for_macos(tmp_path: Path) -> None:
     chinese = addin.write_config(tmp_path, interpreter="/Users/zhang/环境/bin/python", platform="darwin")
     assert "环境".encode("utf-8") in chinese.read_bytes()
     assert b"\r\n" not in written.read_bytes()
+    assert "USE UDF SERVER" not in written.read_text(encoding="utf-8")  # no COM server on macOS
 
 
 def test_config_defaults_to_the_running_python(tmp_path: Path) -> None:

@@ -7,6 +7,12 @@ Tolerances:
 - BOOT_ROUTES = 1e-8 relative: a bootstrap replicate rebuilt here as a
   DataFrame and fitted with ``fit_twfe`` against the fast index-array path
   (different projection code paths for the resampled, unbalanced panel).
+- MOMENT_ROUTE = 1e-12 relative: the bootstrap draws by the moment route (Gram
+  matrices summed over drawn units, normal equations of the unit-length-scaled
+  design) against the plain route (each replicate's rows, the fixed-effect sweep,
+  least squares by SVD).  Same model, different arithmetic: they differ by rounding,
+  about cond(design)^2 * 1e-16 (seen: 1e-14); the replicates the moment route
+  leaves to the plain route are computed by it, so their NaNs are the same.
 - SOBEL_5DP = 5e-6 absolute: tests/reference/README.md gives the toy z values to 5 decimals.
 - PERCENTILE = 1e-12 relative: the bootstrap interval against ``np.quantile`` of the
   draws at 0.025/0.975.  Same numpy function on the same draws, but the module asks
@@ -26,6 +32,7 @@ import pytest
 
 from tests.reference import sobel as S
 from xlcbec.core.cluster_bootstrap import ClusterResampler
+from xlcbec.core.did import mediation_bootstrap
 from xlcbec.core.did.mediation import mediation
 from xlcbec.core.did.sobel import indirect_effect_tests
 from xlcbec.core.options import BootstrapOptions, SEOptions
@@ -36,6 +43,7 @@ from xlcbec.errors import OptionError
 
 ROUTES = 1e-10
 BOOT_ROUTES = 1e-8
+MOMENT_ROUTE = 1e-12
 SOBEL_5DP = 5e-6
 PERCENTILE = 1e-12
 CONTROLS = ["x1", "x2"]
@@ -207,6 +215,46 @@ def test_bootstrap_fast_path_equals_replicates_built_by_hand(panel, cluster):
     picks = np.random.default_rng(SEED).integers(0, boot.n_clusters, size=(reps, boot.n_clusters))
     by_hand = [_replicate_by_hand(rows, cluster, p) for p in picks]
     np.testing.assert_allclose(boot.draws, by_hand, rtol=BOOT_ROUTES)
+
+
+def _plain_route_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mediation_bootstrap.UnitMoments, "build", classmethod(lambda cls, *args: None))
+
+
+@pytest.mark.parametrize("fixed_effects", [["unit", "time"], ["unit"], ["time"], "none"])
+@pytest.mark.parametrize("cluster", ["city", "province"])
+def test_bootstrap_moment_route_equals_plain_route(panel, cluster, fixed_effects, monkeypatch):
+    options = dict(outcome="y", mediators=["m"], unit="city", time="year", controls=CONTROLS,
+                   fixed_effects=fixed_effects, se=SEOptions(cluster=cluster),
+                   bootstrap=BootstrapOptions(reps=60, seed=SEED))
+    fast = mediation(panel, **options)["m"].bootstrap
+    _plain_route_only(monkeypatch)
+    plain = mediation(panel, **options)["m"].bootstrap
+    assert fast.failed == plain.failed == 0
+    np.testing.assert_allclose(fast.draws, plain.draws, rtol=MOMENT_ROUTE, atol=0)
+
+
+def test_moment_route_leaves_unclear_replicates_to_the_plain_route(monkeypatch):
+    """Replicates without a treated city: a is not identified; the moment route must not decide that itself."""
+    data = make_panel(few_treated=True)
+    options = dict(outcome="y", mediators=["m"], unit="city", time="year", controls=CONTROLS,
+                   bootstrap=BootstrapOptions(reps=50, seed=SEED))
+    res = mediation(data, **options)["m"]
+    sample = res.step2
+    rows = data.loc[sample.sample_index]
+    codes = pd.factorize(rows["city"])[0]
+    resampler = ClusterResampler.build(codes, codes, pd.factorize(rows["year"])[0])
+    design = mediation_bootstrap.ReplicateDesign(rows[["m", "y", "CBEC", *CONTROLS]].to_numpy(float), [2, 3, 4],
+                                                 [2, 0, 3, 4], ("unit", "time"))
+    moments = mediation_bootstrap.UnitMoments.build(design, resampler)
+    picks = resampler.picks(50, SEED)
+    _, clear = mediation_bootstrap._moment_draws(picks, resampler.n_clusters, design, moments)
+    failed = np.isnan(res.bootstrap.draws)
+    assert failed.any() and not clear[failed].any() and clear[~failed].all()
+    _plain_route_only(monkeypatch)
+    plain = mediation(data, **options)["m"].bootstrap
+    np.testing.assert_array_equal(np.isnan(plain.draws), failed)
+    np.testing.assert_allclose(res.bootstrap.draws, plain.draws, rtol=MOMENT_ROUTE, atol=0)
 
 
 def test_resampled_copies_are_distinct_units(panel):

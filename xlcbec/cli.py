@@ -13,7 +13,6 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +182,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if len(books) > 1:
         if args.out or args.json or args.in_place:
             raise InputError("-o, --json and --in-place take a single workbook", fix="refresh the workbooks one by one")
+        from concurrent.futures import ProcessPoolExecutor  # here: multiprocessing costs start-up time
+
         from xlcbec.book.atomic import check_output_paths
 
         check_output_paths(books, {f"the results of {b}": default_output(b) for b in books})

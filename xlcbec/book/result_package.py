@@ -41,7 +41,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
-from xml.sax.saxutils import quoteattr
 
 from defusedxml import ElementTree as SafeET
 
@@ -55,6 +54,21 @@ WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.wo
 
 _COPY_CHUNK = 4 * 1024**2
 _ZIP32_LIMIT = 0xFFFFFFFF
+
+
+def quoteattr(value: str) -> str:
+    """An XML attribute value with its quotes, as ``xml.sax.saxutils.quoteattr`` writes it.
+
+    Written out because ``xml.sax.saxutils`` imports ``urllib.request`` (and with it
+    http, ssl and email), a start-up cost every refresh would pay for five lines.
+    """
+    text = value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    text = text.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"{}"'.format(text.replace('"', "&quot;"))
 
 
 class Unsupported(Exception):

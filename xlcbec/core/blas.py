@@ -17,6 +17,7 @@ this process, joblib's threading backend) run their blocks unchanged.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,18 +26,27 @@ from typing import Any
 _depth = 0
 _limiter: Any = None
 _controller: Any = None  # False once threadpoolctl turned out to be unavailable
+_controls_scipy = False  # whether SciPy's own BLAS was loaded when the controller looked for libraries
 
 
 def _get_controller() -> Any:
-    global _controller
-    if _controller is None:
+    """The threadpoolctl controller, looking again for BLAS libraries once SciPy's has been loaded.
+
+    The controller sees the libraries loaded when it is made.  SciPy's BLAS
+    comes with ``scipy.linalg``, which many runs never import (0.1-0.3 s), so
+    it is not imported for the controller's sake: a block entered after it
+    was loaded by an estimator gets a controller that sees it.
+    """
+    global _controller, _controls_scipy
+    scipy_loaded = "scipy.linalg" in sys.modules
+    if _controller is None or (_controller is not False and scipy_loaded and not _controls_scipy):
         try:
-            import scipy.linalg  # noqa: F401 - load SciPy's BLAS before the controller looks for libraries
             from threadpoolctl import ThreadpoolController
         except ImportError:
             _controller = False
         else:
             _controller = ThreadpoolController()
+            _controls_scipy = scipy_loaded
     return _controller
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from xlcbec.core import distributions
 
 ESTIMATE_COLUMNS: tuple[str, ...] = (
     "analysis",
@@ -159,10 +160,10 @@ class RegressionResult:
     @property
     def pvalues(self) -> pd.Series:
         t = self.tstats.to_numpy()
-        return pd.Series(2 * stats.t.sf(np.abs(t), self.df_inference), index=self.params.index, name="pvalue")
+        return pd.Series(2 * distributions.t_sf(np.abs(t), self.df_inference), index=self.params.index, name="pvalue")
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        q = stats.t.ppf(0.5 + level / 2, self.df_inference)
+        q = distributions.t_ppf(0.5 + level / 2, self.df_inference)
         se = self.std_errors
         return pd.DataFrame({"lower": self.params - q * se, "upper": self.params + q * se})
 
@@ -248,4 +249,4 @@ def wald_test(params: pd.Series, cov: pd.DataFrame, terms: Sequence[str], df_den
     w = float(b @ np.linalg.pinv(v) @ b)
     q = len(terms)
     f = w / q
-    return WaldTest(f, w, q, df_denom, float(stats.f.sf(f, q, df_denom)), tuple(terms))
+    return WaldTest(f, w, q, df_denom, float(distributions.f_sf(f, q, df_denom)), tuple(terms))

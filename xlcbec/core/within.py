@@ -235,7 +235,6 @@ class FixedEffectsSample:
         if "system" in self._cache:
             system: dict[str, Any] = self._cache["system"]
             return system
-        from scipy import sparse
         from scipy.linalg import cho_factor
 
         big = 0 if self.levels[0] >= self.levels[1] else 1
@@ -252,6 +251,8 @@ class FixedEffectsSample:
             scaled = cells / n_b[:, None]
             gram = np.diag(m_s) - cells.T @ scaled
         else:
+            from scipy import sparse  # only for many cells: the dense route needs no scipy.sparse import
+
             w = self.weights if self.weights is not None else np.ones(self.nobs)
             cells = sparse.csr_matrix((w, (b, s)), shape=(n_big, n_small))  # duplicates are summed
             scaled = sparse.diags(1.0 / n_b) @ cells

@@ -146,11 +146,17 @@ def default_config_dir(platform: str | None = None) -> Path:
 
 def config_entries(interpreter: str, platform: str) -> dict[str, str]:
     """The keys and values of ``xlcbec.conf`` written at install (one row per key; add keys here)."""
-    return {
+    entries = {
         "INTERPRETER_MAC" if platform == "darwin" else "INTERPRETER_WIN": interpreter,
         # xlcbec is imported from the environment, never from a file beside the user's workbook.
         "ADD_WORKBOOK_TO_PYTHONPATH": "False",
     }
+    if platform.startswith("win"):
+        # Ribbon clicks run in xlwings' persistent COM server (the worksheet functions' Python): the first
+        # click starts it and imports the statistics stack, later clicks skip both (README: "Speed of a
+        # click" gives the trade-off).  macOS has no COM server: every click is a new Python.
+        entries["USE UDF SERVER"] = "True"
+    return entries
 
 
 def config_lines(entries: Mapping[str, str]) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import itertools
 import logging
 import math
 import warnings
@@ -107,6 +108,10 @@ def grid(value: Any, name: str) -> Grid:
         return [[value]]
     if not value:
         return []
+    if all(type(item) is list for item in value):  # a range as xlwings hands it over: checked in bulk
+        rows = list(value)  # the rows themselves are not copied: nothing here changes them
+        if len(set(map(len, rows))) == 1 and _CELL_TYPES.issuperset(map(type, itertools.chain.from_iterable(rows))):
+            return rows if rows[0] else []
     nested = [isinstance(_plain(item), (list, tuple)) for item in value]
     if not any(nested):
         return [[item] for item in value]
@@ -134,8 +139,15 @@ def grid(value: Any, name: str) -> Grid:
     return rows
 
 
+# What Excel hands over for a cell: decided at once (a range holds thousands of them).
+_CELL_TYPES = frozenset({float, str, type(None), bool, int})
+_FLOAT = frozenset({float})
+
+
 def _plain(value: Any) -> Any:
     # numpy arrays and scalars (from Python callers) become lists and Python scalars.
+    if type(value) in _CELL_TYPES:
+        return value
     tolist = getattr(value, "tolist", None)
     if callable(tolist) and type(value).__module__.startswith("numpy"):
         return tolist()
@@ -222,6 +234,8 @@ def number(cell: Any, at: str) -> float | None:
     Numbers stored as text ("3.5") are accepted, as in the rest of xlcbec.
     TRUE/FALSE are not numbers here (Excel's SUM skips them too).
     """
+    if type(cell) is float and math.isfinite(cell):  # a number, as Excel sends it: the common case first
+        return cell
     cell = _plain(cell)
     if cell is None:
         return None
@@ -263,6 +277,8 @@ def required_number(cell: Any, at: str) -> float:
 
 def binary(cell: Any, at: str) -> float | None:
     """A 0/1 treatment cell (TRUE/FALSE accepted), None when blank."""
+    if type(cell) is float and (cell == 0.0 or cell == 1.0):  # the common case first
+        return cell
     cell = _plain(cell)
     if isinstance(cell, bool):
         return 1.0 if cell else 0.0
@@ -274,6 +290,8 @@ def binary(cell: Any, at: str) -> float | None:
 
 def label(cell: Any, at: str) -> Hashable | None:
     """An identifier cell (unit, period, cluster): text, a number or a date; None when blank."""
+    if type(cell) is float and math.isfinite(cell):  # a code or a year, as Excel sends it: the common case first
+        return cell
     cell = _plain(cell)
     if cell is None:
         return None
@@ -313,15 +331,24 @@ def option_text(value: Any, name: str, *, default: str, allowed: Sequence[str]) 
 
 def number_column(value: Any, name: str) -> list[float | None]:
     """A column of numbers, None where blank."""
-    return [number(cell, where(name, i)) for i, cell in enumerate(column(value, name), start=1)]
+    cells = column(value, name)
+    if _finite_floats(cells):
+        return cells
+    return [number(cell, where(name, i)) for i, cell in enumerate(cells, start=1)]
 
 
 def number_matrix(value: Any, name: str) -> list[list[float | None]]:
     """A range of numbers, None where blank; rows as in the range."""
     return [
-        [number(cell, where(name, i, j)) for j, cell in enumerate(row, start=1)]
+        row if _finite_floats(row) else [number(cell, where(name, i, j)) for j, cell in enumerate(row, start=1)]
         for i, row in enumerate(matrix(value, name), start=1)
     ]
+
+
+def _finite_floats(cells: list[Any]) -> bool:
+    """True when every cell is a finite float, so :func:`number` would return each unchanged (checked in bulk)."""
+    # A sum that overflows only sends the cells through number() one by one.
+    return _FLOAT.issuperset(map(type, cells)) and math.isfinite(sum(cells))
 
 
 # ---------------------------------------------------------------------------

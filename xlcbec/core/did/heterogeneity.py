@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from xlcbec.core import distributions
 from xlcbec.core.did.city_groups import (
     CITY_CLUSTERS,
     GROUPS,
@@ -85,7 +85,7 @@ def equality_test(result: RegressionResult, first: str, second: str) -> Equality
     var = float(v[0, 0] + v[1, 1] - 2.0 * v[0, 1])
     se = float(np.sqrt(var)) if var > 0 else float("nan")
     f = diff * diff / var if var > 0 else float("nan")
-    p = float(stats.f.sf(f, 1, result.df_inference)) if var > 0 else float("nan")
+    p = float(distributions.f_sf(f, 1, result.df_inference)) if var > 0 else float("nan")
     return EqualityTest(float(b[0]), float(b[1]), diff, se, f, 1, result.df_inference, p, result)
 
 

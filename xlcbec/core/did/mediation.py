@@ -37,19 +37,18 @@ import numpy as np
 import pandas as pd
 
 from xlcbec.core.cluster_bootstrap import ClusterResampler
+from xlcbec.core.did.mediation_bootstrap import ReplicateDesign, UnitMoments, block_draws
 from xlcbec.core.did.sobel import SobelResult, indirect_effect_tests
 from xlcbec.core.options import FIXED_EFFECTS, BootstrapOptions, SEOptions
 from xlcbec.core.panel import TREATMENT
 from xlcbec.core.parallel import map_blocks
 from xlcbec.core.results import RegressionResult, estimate_row
-from xlcbec.core.twfe import COLLINEAR_TOL, EstimationSample, fit_twfe, prepare_sample
-from xlcbec.core.within import FixedEffectsSample
+from xlcbec.core.twfe import EstimationSample, fit_twfe, prepare_sample
 from xlcbec.errors import EstimationError, OptionError
 
-# Replicates handed to a worker at a time (xlcbec.core.parallel); the numbers do not depend on it.
+# Replicates handed to a worker at a time (xlcbec.core.parallel) and solved together by the moment
+# route (xlcbec.core.did.mediation_bootstrap); the numbers do not depend on it.
 BOOTSTRAP_BLOCK = 50
-# Singular values below this share of the largest (unit-length columns) count as zero in a replicate.
-_RANK_RCOND = 1e-10
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,9 +316,12 @@ def _bootstrap(
 ) -> BootstrapInterval:
     controls = list(dict.fromkeys([*step1_controls, *step2_controls]))
     columns = [mediator, outcome, treatment, *controls]  # positions 0, 1, 2, 3...
-    matrix = data.loc[sample.index, columns].to_numpy(dtype=float)
-    design1 = [2, *(3 + controls.index(c) for c in step1_controls)]  # a: coefficient 0
-    design2 = [2, 0, *(3 + controls.index(c) for c in step2_controls)]  # b: coefficient 1
+    design = ReplicateDesign(
+        matrix=data.loc[sample.index, columns].to_numpy(dtype=float),
+        design1=[2, *(3 + controls.index(c) for c in step1_controls)],  # a: coefficient 0
+        design2=[2, 0, *(3 + controls.index(c) for c in step2_controls)],  # b: coefficient 1
+        fixed_effects=tuple(sample.fixed_effects),
+    )
     note_parts: list[str] = []
     cluster_codes = sample.cluster_codes
     if cluster is not None and cluster_codes is not None and _nested(sample.unit_codes, cluster_codes):
@@ -333,8 +335,7 @@ def _bootstrap(
     # the draws are the same however the blocks are spread.
     picks = resampler.picks(reps, seed)
     blocks = [(first, picks[first:first + BOOTSTRAP_BLOCK]) for first in range(0, reps, BOOTSTRAP_BLOCK)]
-    job = partial(_replicate_block, resampler=resampler, matrix=matrix, design1=design1, design2=design2,
-                  fixed_effects=tuple(sample.fixed_effects))
+    job = partial(block_draws, resampler=resampler, design=design, moments=UnitMoments.build(design, resampler))
     draws = np.concatenate(map_blocks(job, blocks, n_jobs=n_jobs, scheduler=scheduler)) if blocks else np.full(0, np.nan)
     ok = draws[np.isfinite(draws)]
     failed = reps - ok.size
@@ -355,53 +356,6 @@ def _bootstrap(
     ])
     return BootstrapInterval(estimate, low, high, se, level, reps, failed, seed, resampled, resampler.n_clusters,
                              draws, note)
-
-
-def _replicate_block(
-    block: tuple[int, np.ndarray], *, resampler: ClusterResampler, matrix: np.ndarray, design1: list[int],
-    design2: list[int], fixed_effects: tuple[str, ...],
-) -> np.ndarray:
-    """a*b of the replicates ``first, first + 1, ...`` whose cluster picks are the rows of ``picks``."""
-    first, picks = block
-    draws = np.full(len(picks), np.nan)
-    for offset, row in enumerate(picks):
-        rep = resampler.replicate(first + offset, row)
-        codes = [c for name, c in (("unit", rep.unit_codes), ("time", rep.time_codes)) if name in fixed_effects]
-        fe = (FixedEffectsSample.build(codes) if codes
-              else FixedEffectsSample((), (), None, False, int(rep.rows.size)))
-        raw = matrix[rep.rows]
-        z = fe.transform(raw)
-        raw_scale = np.sqrt(((raw - raw.mean(axis=0)) ** 2).sum(axis=0))
-        a = _identified_coefficient(z[:, design1], z[:, 0], 0, raw_scale[design1])
-        b = _identified_coefficient(z[:, design2], z[:, 1], 1, raw_scale[design2])
-        draws[offset] = a * b
-    return draws
-
-
-def _identified_coefficient(x: np.ndarray, y: np.ndarray, j: int, raw_scale: np.ndarray) -> float:
-    """OLS coefficient j of y on x, or NaN when column j is not identified.
-
-    A column whose within variation is below ``COLLINEAR_TOL`` of its raw
-    variation (``raw_scale``) has been absorbed by the fixed effects, as in
-    :func:`xlcbec.core.twfe.fit_twfe`; it is zeroed.  Columns are then scaled
-    to unit length so the rank decision does not depend on units of
-    measurement.  When another column is collinear (a control without
-    variation in this replicate) the minimum-norm solution still gives the
-    unique value of an identified coefficient.
-    """
-    norms = np.sqrt((x * x).sum(axis=0))
-    absorbed = norms <= COLLINEAR_TOL * np.maximum(raw_scale, 1e-300)
-    if absorbed[j]:
-        return float("nan")
-    scale = np.where(absorbed, 1.0, norms)
-    xs = np.where(absorbed, 0.0, x / scale)
-    coef, _, rank, _ = np.linalg.lstsq(xs, y, rcond=_RANK_RCOND)
-    if rank < xs.shape[1]:
-        rest = np.delete(xs, j, axis=1)
-        rest_rank = np.linalg.matrix_rank(rest, tol=_RANK_RCOND * np.linalg.norm(rest, 2)) if rest.size else 0
-        if rest_rank == rank:
-            return float("nan")
-    return float(coef[j] / scale[j])
 
 
 def _nested(unit_codes: np.ndarray, cluster_codes: np.ndarray) -> bool:

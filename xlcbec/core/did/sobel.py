@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import pandas as pd
-from scipy import stats
 
+from xlcbec.core import distributions
 from xlcbec.core.results import estimate_row
 from xlcbec.errors import EstimationError, InputError
 
@@ -103,7 +103,7 @@ class SobelResult:
         """
         if not 0.0 < level < 1.0:
             raise ValueError(f"level must be between 0 and 1, got {level!r}")
-        q = float(stats.norm.ppf(0.5 + level / 2.0))
+        q = float(distributions.norm_ppf(0.5 + level / 2.0))
         rows = []
         for method in SOBEL_METHODS:
             t = self.test(method)  # type: ignore[arg-type]
@@ -178,7 +178,7 @@ def _test(method: str, a: float, se_a: float, b: float, se_b: float) -> Indirect
         return IndirectTest(method, nan, nan, nan, note)
     se = math.sqrt(radicand)
     z = a * b / se
-    return IndirectTest(method, se, z, float(2.0 * stats.norm.sf(abs(z))))
+    return IndirectTest(method, se, z, float(2.0 * distributions.norm_sf(abs(z))))
 
 
 def _defined(test: IndirectTest) -> IndirectTest:

@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from xlcbec.core import distributions
 from xlcbec.core.psm.pscore import ScoreModel, fit_score_arrays
 from xlcbec.core.results import estimate_row
 from xlcbec.errors import CollinearityWarning, EstimationError
@@ -178,7 +178,7 @@ def pstest(
         rss_u = float(((x1 - m1u) ** 2).sum() + ((x0 - m0u) ** 2).sum())
         df_u = n - 2
         t_u = _ratio(m1u - m0u, math.sqrt(rss_u / df_u * (1.0 / n1 + 1.0 / n0)))
-        p_u = float(2 * stats.t.sf(abs(t_u), df_u)) if math.isfinite(t_u) else math.nan
+        p_u = float(2 * distributions.t_sf(abs(t_u), df_u)) if math.isfinite(t_u) else math.nan
         # Matched: iweighted means, regress [iw] t-test.
         m1m, v1m = _weighted_mean_var(x[mt], mw[mt])
         m0m, v0m = _weighted_mean_var(x[mc], mw[mc])
@@ -186,7 +186,7 @@ def pstest(
         df_m = n_matched - 2
         se_m = math.sqrt(rss_m / df_m * (1.0 / w_t + 1.0 / w_c)) if df_m > 0 else math.nan
         t_m = (m1m - m0m) / se_m if se_m > 0 else math.nan
-        p_m = float(2 * stats.t.sf(abs(t_m), df_m)) if df_m > 0 and math.isfinite(t_m) else math.nan
+        p_m = float(2 * distributions.t_sf(abs(t_m), df_m)) if df_m > 0 and math.isfinite(t_m) else math.nan
         bias_u = _bias(m1u, m0u, v1u, v0u)
         bias_m = _bias(m1m, m0m, v1u, v0u)
         reduction = 100.0 * (1.0 - _ratio(abs(bias_m), abs(bias_u)))

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
+from xlcbec.core import distributions
 from xlcbec.core.numbers import numeric_column, require_columns
 from xlcbec.core.options import MatchingOptions, ScoreModelName, check_choice
 from xlcbec.errors import CollinearityWarning, EstimationError, InputError
@@ -92,7 +93,8 @@ class ScoreModel:
 
     @property
     def pvalues(self) -> pd.Series:
-        return pd.Series(2 * stats.norm.sf(np.abs(self.zstats.to_numpy())), index=self.params.index, name="pvalue")
+        p = 2 * distributions.norm_sf(np.abs(self.zstats.to_numpy()))
+        return pd.Series(p, index=self.params.index, name="pvalue")
 
     @property
     def df_model(self) -> int:
@@ -108,7 +110,7 @@ class ScoreModel:
 
     @property
     def lr_pvalue(self) -> float:
-        return float(stats.chi2.sf(self.lr_chi2, self.df_model)) if self.df_model else float("nan")
+        return float(distributions.chi2_sf(self.lr_chi2, self.df_model)) if self.df_model else float("nan")
 
     def __str__(self) -> str:
         table = pd.DataFrame(
@@ -176,7 +178,7 @@ def null_loglik(y: np.ndarray, w: np.ndarray) -> float:
 def _null_start(model: ScoreModelName, y: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
     p = float(w @ y) / float(w.sum())
     start = np.zeros(k)
-    start[-1] = stats.norm.ppf(p) if model == "probit" else math.log(p / (1.0 - p))
+    start[-1] = distributions.norm_ppf(p) if model == "probit" else math.log(p / (1.0 - p))
     return start
 
 

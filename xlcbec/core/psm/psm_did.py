@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from xlcbec.core import distributions
 from xlcbec.core.numbers import numeric_column, require_columns
 from xlcbec.core.options import (
     FIXED_EFFECTS,
@@ -59,7 +59,7 @@ from xlcbec.errors import (
     XlcbecWarning,
 )
 
-_Z975 = float(stats.norm.ppf(0.975))
+_Z975 = float(distributions.norm_ppf(0.975))
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,7 +131,7 @@ class PSMResult:
                 self.att,
                 std_error=self.se,
                 statistic=t,
-                p_value=float(2 * stats.norm.sf(abs(t))) if math.isfinite(t) else None,
+                p_value=float(2 * distributions.norm_sf(abs(t))) if math.isfinite(t) else None,
                 ci_low=self.att - _Z975 * self.se,
                 ci_high=self.att + _Z975 * self.se,
                 nobs=self.rows.used,
@@ -165,7 +165,7 @@ class PSMResult:
                      f"; ATE = (ATT x {m.n_treated_on} + ATU x {m.n_control_on}) / {m.n_treated_on + m.n_control_on}")
             rows.append(estimate_row(
                 "psm_att", self.model_name, term, value, std_error=boot_se, statistic=z,
-                p_value=float(2 * stats.norm.sf(abs(z))) if math.isfinite(z) else None,
+                p_value=float(2 * distributions.norm_sf(abs(z))) if math.isfinite(z) else None,
                 ci_low=value - _Z975 * boot_se, ci_high=value + _Z975 * boot_se, nobs=self.rows.used, note=note,
             ))
         return rows

@@ -46,8 +46,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from xlcbec.core import distributions
 from xlcbec.core.numbers import located_error, numeric_column, require_columns
 from xlcbec.core.options import check_choice
 from xlcbec.core.results import RowAccount, estimate_row
@@ -118,12 +118,12 @@ class CSResult:
 
     def to_estimates(self, *, note: str = "") -> list[dict[str, Any]]:
         """Rows for the Estimates sheet: analysis ``cs``, model = control group."""
-        z = stats.norm.ppf(1 - self.alpha / 2)
+        z = distributions.norm_ppf(1 - self.alpha / 2)
         rows: list[dict[str, Any]] = []
 
         def add(term: str, att: float, se: float, extra: str = "") -> None:
             stat = att / se if se > 0 else float("nan")
-            p = 2 * stats.norm.sf(abs(stat)) if not math.isnan(stat) else None
+            p = 2 * distributions.norm_sf(abs(stat)) if not math.isnan(stat) else None
             rows.append(
                 estimate_row(
                     "cs", self.control_group, term, att,
@@ -415,7 +415,7 @@ def callaway_santanna(
     if tiny.any():
         warnings.append(f"{int(tiny.sum())} ATT(g,t) have no sampling variation: their standard errors are not reported")
     se[se <= SE_FLOOR] = np.nan
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = distributions.norm_ppf(1 - alpha / 2)
     cells["se"] = se
     cells["ci_low"] = cells["att"] - z * cells["se"]
     cells["ci_high"] = cells["att"] + z * cells["se"]
@@ -473,4 +473,4 @@ def _pretrend_test(cells: pd.DataFrame, influence: np.ndarray, n: int, warnings:
         return None
     statistic = float(n * att @ np.linalg.solve(v, att))
     labels = tuple(f"att_{_label(g)}_{_label(t)}" for g, t in cells.iloc[pre][["group", "time"]].to_numpy())
-    return CSPretrendTest(statistic, int(pre.size), float(stats.chi2.sf(statistic, pre.size)), labels)
+    return CSPretrendTest(statistic, int(pre.size), float(distributions.chi2_sf(statistic, pre.size)), labels)

@@ -28,7 +28,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from xlcbec.core import distributions
 
 AggregationKind = Literal["simple", "group", "dynamic", "calendar"]
 
@@ -108,7 +109,7 @@ def aggregate(
     ``cohort`` (length n) is each unit's first-treatment period (inf = never).
     Cells with a missing ATT must have been removed by the caller.
     """
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = float(distributions.norm_ppf(1 - alpha / 2))
     pg = np.array([np.mean(cohort == g) for g in groups])
     post = groups <= times
 

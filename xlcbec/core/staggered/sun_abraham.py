@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from xlcbec.core import distributions
 from xlcbec.core.options import EventWindow, SEOptions
 from xlcbec.core.panel import FIRST_TREAT
 from xlcbec.core.results import RegressionResult, estimate_row
@@ -50,8 +50,8 @@ class SunAbrahamResult:
             for rec in self.table.itertuples()
         ]
         z = self.att / self.att_se if self.att_se else float("nan")
-        p = 2 * stats.t.sf(abs(z), self.regression.df_inference)
-        q = stats.t.ppf(0.975, self.regression.df_inference)
+        p = 2 * distributions.t_sf(abs(z), self.regression.df_inference)
+        q = distributions.t_ppf(0.975, self.regression.df_inference)
         rows.append(estimate_row("sun_abraham", "iw", "att", self.att, std_error=self.att_se, statistic=z, p_value=p,
                                  ci_low=self.att - q * self.att_se, ci_high=self.att + q * self.att_se,
                                  nobs=self.regression.nobs, n_clusters=self.regression.n_clusters,
@@ -128,10 +128,10 @@ def sun_abraham(
         weights[periods.index(rec.r), j] = rec.weight
     nu = weights @ coefs
     se = np.sqrt(np.einsum("ij,jk,ik->i", weights, cov, weights))
-    q = stats.t.ppf(0.975, regression.df_inference)
+    q = distributions.t_ppf(0.975, regression.df_inference)
     table = pd.DataFrame({
         "r": periods, "term": [f"e{r}" for r in periods], "coef": nu, "std_error": se,
-        "pvalue": 2 * stats.t.sf(np.abs(nu / se), regression.df_inference),
+        "pvalue": 2 * distributions.t_sf(np.abs(nu / se), regression.df_inference),
         "ci_low": nu - q * se, "ci_high": nu + q * se,
     })
     post = (cell_table["r"] >= 0).to_numpy()

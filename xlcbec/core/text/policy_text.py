@@ -198,6 +198,7 @@ def analyse_policy_text(
         messages.append(_located(blank, "the text is blank, so these documents add no words to the counts"))
 
     analysed: dict[Hashable, DocumentTokens] = {row: tokenizer.analyse(text) for row, text in docs["text"].items()}
+    tokenizer.save()
     token_counts = pd.Series({row: len(doc.words) for row, doc in analysed.items()}, dtype="int64")
     if int(token_counts.sum()) == 0:
         raise NotApplicableError(

@@ -33,23 +33,17 @@ This module is the tokeniser behind :mod:`xlcbec.core.text.policy_text`
 from __future__ import annotations
 
 import functools
-import logging
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:  # jieba is imported on first use: loading it costs time nobody needs elsewhere
-    import jieba
+from xlcbec.core.text.segmenter import Segmenter
 
 TextLanguage = Literal["zh", "en"]
-
-# Above the most frequent word of jieba 0.42's dictionary (了, 883,634), so the
-# path through a keyword always beats any split of it into dictionary words.
-USER_WORD_FREQUENCY = 1_000_000
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _ENGLISH_TOKEN = re.compile(r"[^\W_]+(?:[-'\u2019][^\W_]+)*|[^\w\s]")
@@ -68,13 +62,13 @@ def english_tokens(text: str) -> list[str]:
     return [token.lower() for token in _ENGLISH_TOKEN.findall(text)]
 
 
-def chinese_tokens(text: str, tokenizer: "jieba.Tokenizer") -> list[str]:
+def chinese_tokens(text: str, segmenter: Segmenter) -> list[str]:
     """jieba's segmentation, lower-cased, whitespace dropped, ``cross-border`` rejoined.
 
     jieba cuts Latin words at hyphens and apostrophes; they are joined again so
     that a Latin phrase gets the same tokens as in an English document.
     """
-    raw = [piece for piece in tokenizer.cut(text) if piece]
+    raw = segmenter.cut(text)
     tokens: list[str] = []
     i = 0
     while i < len(raw):
@@ -119,41 +113,6 @@ def keyword_key(keyword: str) -> str:
     return " ".join(keyword.split()).lower()
 
 
-@functools.lru_cache(maxsize=1)
-def _base_jieba() -> "jieba.Tokenizer":
-    import jieba
-
-    # jieba logs "Building prefix dict ..." at DEBUG on its own handler; users should not see it.
-    jieba.setLogLevel(logging.WARNING)
-    base = jieba.Tokenizer()
-    base.initialize()
-    return base
-
-
-@functools.lru_cache(maxsize=8)
-def jieba_with_user_words(user_words: tuple[str, ...]) -> "jieba.Tokenizer":
-    """A private jieba tokenizer holding ``user_words``; cached per word set.
-
-    Loading jieba's dictionary takes about a second, so it is loaded once and
-    each keyword set gets a copy of the loaded word table (a few milliseconds)
-    instead of a fresh load.  The copy relies on jieba 0.42's ``FREQ``/``total``
-    attributes; if they are missing the tokenizer loads its dictionary itself.
-    """
-    import jieba
-
-    base = _base_jieba()
-    tokenizer = jieba.Tokenizer()
-    if isinstance(getattr(base, "FREQ", None), dict) and isinstance(getattr(base, "total", None), (int, float)):
-        tokenizer.FREQ = dict(base.FREQ)
-        tokenizer.total = base.total
-        tokenizer.initialized = True
-    else:  # pragma: no cover - only with a jieba whose internals changed
-        tokenizer.initialize()
-    for word in user_words:
-        tokenizer.add_word(word, freq=USER_WORD_FREQUENCY)
-    return tokenizer
-
-
 @dataclass(frozen=True)
 class DocumentTokens:
     """One document after tokenising: its counted tokens and its keyword occurrences.
@@ -180,16 +139,23 @@ class KeywordTokenizer:
         self._stop_words = load_stop_words() if stop_words is None else stop_words
         self._phrases: dict[TextLanguage, dict[str, list[tuple[tuple[str, ...], str]]]] = {}
         self._user_words = tuple(sorted(k for k in self._keys if is_chinese(k) and " " not in k))
+        self._segmenter: Segmenter | None = None  # made when a Chinese text arrives
 
     @property
     def keys(self) -> tuple[str, ...]:
         return self._keys
 
-    def _jieba(self) -> "jieba.Tokenizer":
-        return jieba_with_user_words(self._user_words)
-
     def tokens(self, text: str, language: TextLanguage) -> list[str]:
-        return chinese_tokens(text, self._jieba()) if language == "zh" else english_tokens(text)
+        if language == "en":
+            return english_tokens(text)
+        if self._segmenter is None:
+            self._segmenter = Segmenter(self._user_words)
+        return chinese_tokens(text, self._segmenter)
+
+    def save(self) -> None:
+        """Keep what jieba cut for the next run (:mod:`xlcbec.core.text.segmenter`)."""
+        if self._segmenter is not None:
+            self._segmenter.save()
 
     def phrase(self, key: str, language: TextLanguage) -> tuple[str, ...]:
         """The token sequence a keyword must match in a document of ``language``."""
