@@ -39,3 +39,13 @@ def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("xlcbec-cache")
     os.environ["XLCBEC_CACHE_DIR"] = str(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def demo_book(tmp_path_factory) -> Path:
+    """`xlcbec demo` once per test session (about 20 s), shared by every test that reads the refreshed demo."""
+    from xlcbec.cli import main
+
+    path = tmp_path_factory.mktemp("demo") / "cbec_demo.xlsx"
+    assert main(["demo", str(path), "--quiet"]) == 0
+    return path

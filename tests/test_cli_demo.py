@@ -1,6 +1,7 @@
 """End to end: `xlcbec demo`, `refresh`, `check`, `template` on real .xlsx files.
 
-The demo workbook is built once per test session (about 20 s) and shared.
+The demo workbook is built once per test session (about 20 s) and shared
+(the ``demo_book`` fixture of conftest.py).
 LibreOffice Calc (headless) re-reads the output: its CSV export of the
 Estimates sheet must equal what xlcbec wrote (to the 15 significant digits
 LibreOffice prints).
@@ -35,13 +36,6 @@ ESTIMATE_ANALYSES = {
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture(scope="session")
-def demo_book(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "cbec_demo.xlsx"
-    assert main(["demo", str(path), "--quiet"]) == 0
-    return path
 
 
 @pytest.fixture(scope="session")

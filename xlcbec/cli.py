@@ -263,6 +263,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_INPUT
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """``xlcbec report BOOK -o REPORT.docx``: the Word report of a refreshed workbook (BOOK is only read)."""
+    import warnings
+
+    from xlcbec.errors import XlcbecWarning
+    from xlcbec.jobs import report_output, word_report
+
+    book = Path(args.book)
+    output = Path(args.out) if args.out else report_output(book)
+    progress = Progress(enabled=not args.quiet)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", XlcbecWarning)
+        written = word_report(book, output, language=args.lang, force=args.force, progress=progress)
+    progress.done()
+    for warning in caught:
+        if issubclass(warning.category, XlcbecWarning):
+            print(f"xlcbec: warning: {warning.message}", file=sys.stderr)
+    print(f"Wrote {written}")
+    return EXIT_OK
+
+
 def cmd_addin(args: argparse.Namespace) -> int:
     from xlcbec.excel import addin
 
@@ -307,6 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the inputs and list every problem")
     check.add_argument("book")
     check.set_defaults(func=cmd_check)
+
+    report = sub.add_parser("report", help="write the Word report (.docx) of a refreshed workbook")
+    report.add_argument("book")
+    report.add_argument("-o", "--out", help="the .docx to write (default: BOOK stem + .report.docx)")
+    report.add_argument("--lang", choices=("en", "zh"), help="language of the report (default: Settings language)")
+    report.add_argument("--force", action="store_true", help="replace the report if it exists")
+    report.add_argument("-q", "--quiet", action="store_true")
+    report.set_defaults(func=cmd_report)
 
     addin_parser = sub.add_parser("addin", help="build or install the Excel add-in")
     addin_parser.add_argument("action", choices=("build", "install", "path"))

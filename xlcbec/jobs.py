@@ -12,6 +12,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -298,14 +299,23 @@ def _note_table(key: str, title: str, text: str) -> Any:
     return TableSpec(key=key, title=title, header=(), body=((Cell(text),),))
 
 
-def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
-    """Rebuild the result sheets of the analyses that ran, then Estimates and Log."""
-    from xlcbec.book.contract import ANALYSIS_SHEET, ESTIMATES, LOG
-    from xlcbec.report import charts as chart_specs
-    from xlcbec.report import sheets
+def result_blocks(report: RunReport, *, language: str | None = None) -> dict[str, list[Any]]:
+    """Each result sheet's tables and charts for the analyses that ran, Summary first, in sheet order.
 
-    view = sheets.View(report.settings)
+    The workbook writer and the Word report draw the same blocks; ``language``
+    overrides Settings ``language`` (the Word report's ``--lang``).
+    """
+    from xlcbec.book.contract import ANALYSIS_SHEET, SUMMARY
+    from xlcbec.report import sheets
+    from xlcbec.report.summary import summary_blocks
+
+    settings = report.settings if language is None else replace(report.settings, language=language)  # type: ignore[arg-type]
+    view = sheets.View(settings)
     by_sheet: dict[str, list[Any]] = {}
+    summary = summary_blocks(report.run.outcomes, view, report.study, skipped=report.run.skipped,
+                             cross_check=report.cross_check)
+    if summary:
+        by_sheet[SUMMARY] = list(summary)
     for name in report.analyses:
         sheet = ANALYSIS_SHEET[name]
         blocks = by_sheet.setdefault(sheet, [])
@@ -318,7 +328,15 @@ def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
         comparison = sheets.comparison_chart(report.run.outcomes, view)
         if comparison is not None:
             by_sheet["Robustness"].append(comparison)
-    for sheet, blocks in by_sheet.items():
+    return by_sheet
+
+
+def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
+    """Rebuild the result sheets of the analyses that ran, then Estimates and Log."""
+    from xlcbec.book.contract import ESTIMATES, LOG
+    from xlcbec.report import charts as chart_specs
+
+    for sheet, blocks in result_blocks(report).items():
         backend.set_status(f"writing {sheet}")
         backend.reset_result_sheet(sheet)
         row = 1
@@ -332,3 +350,124 @@ def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
     backend.write_frame(ESTIMATES, report.estimates)
     backend.reset_result_sheet(LOG)
     backend.write_frame(LOG, log_frame(report, source=source))
+
+
+# --- the Word report ------------------------------------------------------------------
+
+# A re-run of the same inputs reproduces every Estimates number up to rounding in the
+# last digits (BLAS, summation order); an input that changed moves them far more.
+STALE_RELATIVE = 1e-6
+REPORT_LANGUAGES = ("en", "zh")
+
+
+def estimates_difference(stored: pd.DataFrame, fresh: pd.DataFrame, *, relative: float = STALE_RELATIVE) -> str | None:
+    """The first Estimates row where a workbook's stored results and a fresh run disagree, said plainly; None if none.
+
+    Rows are matched on (analysis, model, term) and compared on ``estimate`` and ``std_error``.
+    """
+    keys = ["analysis", "model", "term"]
+
+    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame[keys].astype(str).copy()
+        for column in ("estimate", "std_error"):
+            out[column] = pd.to_numeric(frame[column], errors="coerce").astype(float) if column in frame else float("nan")
+        out["occurrence"] = out.groupby(keys).cumcount()
+        return out.reset_index(drop=True)
+
+    merged = keyed(stored).merge(keyed(fresh), on=[*keys, "occurrence"], how="outer", suffixes=("_stored", "_now"),
+                                 indicator="side")
+    for row in merged.itertuples(index=False):
+        where = f"{row.analysis} / {row.model} / {row.term}"
+        if row.side == "left_only":
+            return f"Estimates has {where}, which its inputs no longer give"
+        if row.side == "right_only":
+            return f"its inputs now give {where}, which Estimates lacks"
+        for column in ("estimate", "std_error"):
+            was, now = getattr(row, f"{column}_stored"), getattr(row, f"{column}_now")
+            if pd.isna(was) and pd.isna(now):
+                continue
+            if pd.isna(was) or pd.isna(now) or abs(was - now) > relative * max(abs(was), abs(now)) + 1e-12:
+                return f"{where}: {column} {was:.6g} in Estimates, {now:.6g} from the inputs now"
+    return None
+
+
+def report_output(book: Path) -> Path:
+    """The default Word report name beside BOOK: ``BOOK stem + .report.docx``."""
+    book = Path(book)
+    return book.with_name(book.stem + ".report.docx")
+
+
+def word_report(book: Path, output: Path, *, language: str | None = None, force: bool = False,
+                progress: Progress | None = None) -> Path:
+    """:func:`write_word_report` with a progress callback (the command line's progress bar)."""
+    from xlcbec.book.atomic import atomic_write_bytes, check_output_paths
+    from xlcbec.book.reading import read_inputs
+    from xlcbec.book.stored_results import read_stored_results
+    from xlcbec.report.charts import ChartSpec
+    from xlcbec.report.labels import label
+    from xlcbec.report.word import ReportInfo, build_document, docx_bytes
+
+    book, output = Path(book), Path(output)
+    if not book.exists():
+        raise InputError(f"the workbook {str(book)!r} does not exist", fix="check the path and the file name")
+    if output.suffix.lower() != ".docx":
+        raise InputError(f"the report {output.name!r} must be a .docx file", fix="end the -o name with .docx")
+    if language is not None and language not in REPORT_LANGUAGES:
+        raise InputError(f"unknown report language {language!r}", fix="use en or zh")
+    check_output_paths([book], {"-o": output})
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():  # said before the analyses run, not after
+        raise InputError(f"the output folder '{folder}' does not exist", fix="create the folder or choose another -o path")
+    if output.exists() and not force:
+        raise InputError(f"'{output}' exists", fix="choose another name, or pass --force to replace it")
+    stored = read_stored_results(book)
+    # The analyses of the workbook's last refresh (its Log), so the report shows what the workbook shows.
+    report = run_inputs(read_inputs(book), only=stored.analyses, progress=progress)
+    language = language or report.settings.language
+    remarks: list[str] = []
+    if stored.estimates is None:
+        remarks.append(label("report_in_memory", language))
+        warnings.warn(f"{book.name} holds no results yet: they were computed for the report only; "
+                      f"{book.name} was not changed", XlcbecWarning, stacklevel=2)
+    else:
+        difference = estimates_difference(stored.estimates, report.estimates)
+        if difference is not None:
+            raise InputError(
+                f"the results in '{book.name}' are out of date: {difference}", sheet="Estimates",
+                fix="refresh the workbook (Refresh all on the CBEC tab, or `xlcbec refresh`) and make the report "
+                    "from the refreshed workbook",
+            )
+    if progress:
+        progress("writing the report", len(report.analyses) + 1, len(report.analyses) + 1)
+    by_sheet = result_blocks(report, language=language)
+    fallback = {} if language == "en" else {
+        block.key: block for blocks in result_blocks(report, language="en").values() for block in blocks
+        if isinstance(block, ChartSpec)}
+    refreshed = stored.refreshed if stored.estimates is not None else report.started.isoformat(sep=" ")
+    notices = tuple(n for n in stored.notices if _in_language(n, language)) or stored.notices
+    info = ReportInfo(source=book.name, version=__version__, refreshed=refreshed, notices=notices, remarks=tuple(remarks))
+    document, problems = build_document(by_sheet, language=language, info=info, fallback_charts=fallback)
+    for problem in problems:
+        warnings.warn(problem, XlcbecWarning, stacklevel=2)
+    return atomic_write_bytes(output, docx_bytes(document), overwrite=force)
+
+
+def _in_language(text: str, language: str) -> bool:
+    has_chinese = any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return has_chinese == (language == "zh")
+
+
+def write_word_report(book: Path, output: Path, *, language: str | None = None, force: bool = False) -> Path:
+    """Write the Word report of the workbook file ``book`` to ``output`` (a .docx); returns the path written.
+
+    The analyses of the workbook's last refresh are run again from its inputs
+    (seeded: the same numbers) and drawn as the result sheets draw them; when
+    the workbook holds Estimates they must agree with the fresh run, else the
+    workbook is out of date and nothing is written (InputError).  A workbook
+    without results is refreshed in memory only: ``book`` is never written.
+    ``language`` (en/zh) defaults to Settings ``language``; an existing
+    ``output`` is replaced only with ``force``; the write is atomic.
+    Problems a user can fix raise :class:`InputError`; warnings (no results
+    yet, no Chinese font for the charts) are issued as :class:`XlcbecWarning`.
+    """
+    return word_report(book, output, language=language, force=force)

@@ -26,6 +26,7 @@ INPUT_SHEETS: tuple[str, ...] = (SETTINGS, PANEL, CITIES, INDICATORS, POLICIES, 
 REQUIRED_SHEETS: tuple[str, ...] = (PANEL,)
 
 RESULT_SHEETS: tuple[str, ...] = (
+    "Summary",  # first: each analysis' headline and a plain verdict (xlcbec.report.summary)
     "Index",
     "Descriptives",
     "Baseline",
@@ -38,6 +39,7 @@ RESULT_SHEETS: tuple[str, ...] = (
     "Estimates",
     "Log",
 )
+SUMMARY = "Summary"
 ESTIMATES = "Estimates"
 LOG = "Log"
 

@@ -42,6 +42,7 @@ _ROLE_FONT = {
 _BODY_FONT = Font(name=_FONT, size=11)
 _CENTER = Alignment(horizontal="center", vertical="center")
 _LEFT = Alignment(horizontal="left", vertical="center")
+_WRAPPED = Alignment(horizontal="left", vertical="top", wrap_text=True)
 _THICK = Side(style="medium")
 _THIN = Side(style="thin")
 
@@ -77,6 +78,18 @@ def _data_format(value: Any) -> str | None:
     if isinstance(value, float) and math.isfinite(value):
         return "0" if value.is_integer() else "0.0000"
     return None
+
+
+def _fit_wrapped_rows(ws: Worksheet, rows: list[int], col: int, table: TableSpec) -> None:
+    """Rows holding wrapped text get the height of their longest cell (Excel does not refit them on opening)."""
+    for row, cells in zip(rows, table.body):
+        lines = 1
+        for offset, cell in enumerate(cells):
+            if cell.role == "paragraph" and cell.value is not None:
+                width = ws.column_dimensions[column_letter(col + offset)].width or 8.43
+                lines = max(lines, math.ceil(display_width(str(cell.value)) / max(width - 1.0, 1.0)))
+        if lines > 1:
+            ws.row_dimensions[row].height = 15.0 * lines
 
 
 class OpenpyxlBackend:
@@ -230,6 +243,7 @@ class OpenpyxlBackend:
             row += 1
         for offset, width_chars in enumerate(table.column_widths):
             self._widen(ws, col + offset, width_chars)
+        _fit_wrapped_rows(ws, body_rows, col, table)
         return Placement(sheet, first_row, col, max(row - 1, first_row), col + width - 1)
 
     def _row(self, ws: Worksheet, row: int, col: int, cells: tuple[Cell, ...]) -> None:
@@ -243,6 +257,8 @@ class OpenpyxlBackend:
             target.alignment = _CENTER
         elif role in ("label", "text"):
             target.alignment = _LEFT
+        elif role == "paragraph":
+            target.alignment = _WRAPPED
 
     @staticmethod
     def _rule(ws: Worksheet, row: int, col: int, width: int, *, top: Side | None = None, bottom: Side | None = None) -> None:

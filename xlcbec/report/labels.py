@@ -271,3 +271,203 @@ def singletons_note(results: Sequence[Any], language: Language | str = LANGUAGE)
     rule = "kept and counted in N and the clusters (as xtreg, fe)" if kept else "dropped (as reghdfe)"
     found = f"{count} in the sample" if count else "none in the sample"
     return f"Singletons (a city observed once) {rule}: {found}."
+
+
+# --- Summary sheet and Word report ------------------------------------------------------
+# Verdict templates are filled with str.format by xlcbec.report.summary; every
+# placeholder a template uses is given there for both languages.
+LABELS.update({
+    "title_summary": ("Summary of the results", "结果概览"),
+    "summary_col_analysis": ("Analysis", "分析"),
+    "summary_col_result": ("Numbers", "主要数字"),
+    "summary_col_verdict": ("Verdict", "结论"),
+    "summary_col_source": ("Sheet and table", "依据（工作表与表格）"),
+    "summary_baseline": ("Baseline effect (DID)", "基准回归效应（DID）"),
+    "summary_pretrend": ("Pre-trend test (event study)", "平行趋势检验（事件研究）"),
+    "summary_placebo": ("Placebo test", "安慰剂检验"),
+    "summary_psm_balance": ("PSM: balance after matching", "PSM：匹配后平衡性"),
+    "summary_psm_att": ("PSM: ATT", "PSM：平均处理效应"),
+    "summary_heterogeneity": ("Heterogeneity", "异质性"),
+    "summary_group_coastal": ("location (coastal or inland)", "沿海与内陆区位"),
+    "summary_group_region": ("region", "地区"),
+    "summary_group_tertiary_led": ("industrial structure", "产业结构"),
+    "summary_group_megacity": ("city size", "城市规模"),
+    "summary_group_cluster": ("urban agglomeration", "城市群"),
+    "summary_mediation": ("Mechanism", "机制"),
+    "summary_bacon": ("Goodman-Bacon decomposition", "Goodman-Bacon 分解"),
+    "summary_cs": ("Callaway-Sant'Anna vs TWFE", "Callaway-Sant'Anna 与 TWFE 比较"),
+    "summary_sun_abraham": ("Sun-Abraham vs TWFE", "Sun-Abraham 与 TWFE 比较"),
+    "summary_numbers_effect": ("{b}{stars}, 95% CI [{lo}, {hi}], {p}", "{b}{stars}，95% 置信区间 [{lo}, {hi}]，{p}"),
+    "summary_numbers_pretrend": ("F({df1}, {df2}) = {F}, {p}; pre-period coefficients significant on their own: {leads}",
+                                 "F({df1}, {df2}) = {F}，{p}；单独显著的事前系数：{leads}"),
+    "summary_numbers_placebo": ("actual estimate {actual}; permutation {p} ({reps} draws)",
+                                "真实估计 {actual}；置换检验 {p}（{reps} 次随机抽样）"),
+    "summary_numbers_balance": ("after matching: mean |bias| {mean}%, largest {largest}% ({covariate}), {n} covariates",
+                                "匹配后：平均 |标准化偏差| {mean}%，最大 {largest}%（{covariate}），共 {n} 个协变量"),
+    "summary_numbers_att": ("ATT {b}{stars}, 95% CI [{lo}, {hi}], {p}; {treated} treated on support, {controls} controls matched",
+                            "ATT {b}{stars}，95% 置信区间 [{lo}, {hi}]，{p}；支撑域内处理组 {treated} 个，匹配的控制组 {controls} 个"),
+    "summary_numbers_heterogeneity": ("{effects}; equal-effect test: {tests}", "{effects}；效应相等检验：{tests}"),
+    "summary_numbers_mediation": ("a×b = {indirect}; Sobel z = {z}{stars}, {p}{boot}; share mediated {share}",
+                                  "a×b = {indirect}；Sobel z = {z}{stars}，{p}{boot}；中介效应占比 {share}"),
+    "summary_boot_ci": ("; bootstrap 95% CI [{lo}, {hi}]", "；自助法 95% 置信区间 [{lo}, {hi}]"),
+    "summary_numbers_bacon": ("weight of later-vs-earlier comparisons {weight} (their average {estimate}); TWFE {twfe}",
+                              "“后处理组对先处理组”比较的权重 {weight}（其平均估计 {estimate}）；TWFE {twfe}"),
+    "summary_numbers_robust": ("{b}{stars}, 95% CI [{lo}, {hi}], {p}; TWFE without controls {twfe}",
+                               "{b}{stars}，95% 置信区间 [{lo}, {hi}]，{p}；无控制变量 TWFE {twfe}"),
+    "summary_source_column": ("{sheet}: baseline regression, column ({column})", "{sheet}：基准回归结果第（{column}）列"),
+    "summary_note_level": (
+        "Tests are judged at the {level} level (the loosest level of Settings 'stars'); stars: the levels of Settings "
+        "'stars'. 'Not significant' means the data cannot tell the effect from zero, not that it is zero. "
+        "Balance: |bias| below {threshold} after matching.",
+        "检验以 {level} 水平判断（Settings 中 stars 的最宽松水平），星号按 Settings 中 stars 的水平标注。"
+        "“不显著”表示数据无法将效应与零区分开，并不表示效应为零。平衡性标准：匹配后 |标准化偏差| 低于 {threshold}。"),
+    "summary_note_skipped": ("{analysis}: not run ({reason}).", "{analysis}：未运行（{reason}）。"),
+    "summary_cross_check": ("Cross-check", "交叉检验"),
+    "verdict_cross_check_agree": (
+        "Independent implementations (linearmodels, statsmodels) give the same estimates and standard errors: the "
+        "numbers do not hinge on xlcbec's own code.",
+        "独立实现（linearmodels、statsmodels）给出相同的估计值与标准误：结果不依赖于 xlcbec 自身的代码。"),
+    "verdict_cross_check_differ": (
+        "The independent re-estimation differs for the models named; the Log gives the differences.",
+        "独立重估在所列模型上存在差异，差异见 Log。"),
+    "verdict_cross_check_none": ("Nothing could be cross-checked; the Log says why.", "未能进行交叉检验，原因见 Log。"),
+    # verdicts
+    "verdict_effect_positive": (
+        "Positive and significant at the {level} level: after the pilot, pilot cities' {outcome} rose {b} more than "
+        "other cities' (the 95% CI excludes zero). It reads as the pilot's effect if the pre-trend test passes.",
+        "正向且在 {level} 水平上显著：设立后试点城市的{outcome}比其他城市多提高 {b}（95% 置信区间不含 0）。"
+        "若平行趋势检验通过，可解读为综试区设立的效应。"),
+    "verdict_effect_negative": (
+        "Negative and significant at the {level} level: after the pilot, pilot cities' {outcome} changed by {b} "
+        "relative to other cities' (the 95% CI excludes zero).",
+        "负向且在 {level} 水平上显著：设立后试点城市的{outcome}相对其他城市变化 {b}（95% 置信区间不含 0）。"),
+    "verdict_effect_null": (
+        "Not significant at the {level} level ({p}): the 95% CI [{lo}, {hi}] contains zero, so the data cannot tell "
+        "the effect apart from no effect. This does not show that the effect is zero.",
+        "在 {level} 水平上不显著（{p}）：95% 置信区间 [{lo}, {hi}] 包含 0，数据无法将该效应与零效应区分开；"
+        "这并不证明效应为零。"),
+    "verdict_effect_positive_att": (
+        "Positive and significant at the {level} level: matched pilot city-years' {outcome} is {b} higher than that "
+        "of similar non-pilot city-years.",
+        "正向且在 {level} 水平上显著：匹配后试点城市样本的{outcome}比相似的非试点样本高 {b}。"),
+    "verdict_effect_negative_att": (
+        "Negative and significant at the {level} level: matched pilot city-years' {outcome} differs by {b} from that "
+        "of similar non-pilot city-years.",
+        "负向且在 {level} 水平上显著：匹配后试点城市样本的{outcome}与相似的非试点样本相差 {b}。"),
+    "verdict_effect_null_att": (
+        "Not significant at the {level} level ({p}): matching does not show a difference from similar non-pilot "
+        "city-years; this does not show that there is none.",
+        "在 {level} 水平上不显著（{p}）：匹配后未发现与相似非试点样本的差异，但这并不证明没有差异。"),
+    "verdict_pretrend_pass": (
+        "Passes at the {level} level ({p}): before the pilot, the trends of pilot and other cities are not told apart. "
+        "This finds no evidence against parallel trends; it does not prove them.",
+        "在 {level} 水平上通过（{p}）：设立前试点城市与其他城市的趋势无显著差异。"
+        "这说明没有证据否定平行趋势，但并不能证明平行趋势成立。"),
+    "verdict_pretrend_fail": (
+        "Fails at the {level} level ({p}): pilot cities already trended differently before the pilot, so the "
+        "baseline effect may partly reflect earlier differences. Compare the Callaway-Sant'Anna and Sun-Abraham rows.",
+        "在 {level} 水平上未通过（{p}）：设立前试点城市的趋势已与其他城市不同，基准效应可能部分反映事前差异；"
+        "请对照 Callaway-Sant'Anna 与 Sun-Abraham 的结果。"),
+    "verdict_placebo_pass": (
+        "Passes: random pilot years rarely give an estimate as far from zero as the actual one ({p}), so the effect "
+        "is unlikely to come from chance timing alone.",
+        "通过：随机设立年份很少得到与真实估计一样远离 0 的结果（{p}），效应不太可能仅来自偶然的时间安排。"),
+    "verdict_placebo_fail": (
+        "Does not pass at the {level} level: random pilot years often give estimates as far from zero as the actual "
+        "one ({p}), so the placebo test does not support a real effect.",
+        "在 {level} 水平上未通过：随机设立年份常得到与真实估计同样远离 0 的结果（{p}），安慰剂检验不支持效应真实存在。"),
+    "verdict_placebo_floor": (
+        " No random draw came as far from zero as the actual estimate; with {reps} draws p cannot be below {floor}.",
+        "没有一次随机抽样达到真实估计；{reps} 次抽样时 p 值最小为 {floor}。"),
+    "verdict_balance_good": (
+        "Balanced: after matching every covariate's |bias| is below {threshold} (largest {largest}%, {covariate}); "
+        "matched pilot and non-pilot city-years are alike in the covariates.",
+        "平衡：匹配后各协变量的 |标准化偏差| 均低于 {threshold}（最大为{covariate}，{largest}%），"
+        "匹配后的处理组与控制组在协变量上相近。"),
+    "verdict_balance_poor": (
+        "Not balanced: {covariate} still differs by {largest}% after matching (above the usual {threshold}); the "
+        "matched groups still differ, so read the ATT with caution.",
+        "不平衡：匹配后{covariate}的标准化偏差仍为 {largest}%（高于通常的 {threshold}），"
+        "匹配后两组仍有差异，ATT 需谨慎解读。"),
+    "verdict_hetero_differs": (
+        "The effect differs by {group}: at the {level} level the equal-effect test tells {which} apart from "
+        "the other cities.",
+        "效应因{group}而异：{which}与其余城市的效应在 {level} 水平上显著不同（效应相等检验）。"),
+    "verdict_hetero_same": (
+        "No significant difference by {group} at the {level} level (smallest equal-effect test {p}): the groups' "
+        "estimates may differ by chance; this does not show that the effect is the same.",
+        "按{group}分组的效应差异在 {level} 水平上不显著（效应相等检验最小 {p}）：各组估计值的差别可能出于偶然，"
+        "但这并不证明效应相同。"),
+    "verdict_channel_supported": (
+        "Consistent with a channel through {mediator}: the indirect effect a×b is significant at the {level} level.",
+        "与经由{mediator}的传导机制一致：间接效应 a×b 在 {level} 水平上显著。"),
+    "verdict_channel_mixed": (
+        "Mixed evidence for {mediator}: the Sobel test ({p}) and the bootstrap 95% interval disagree on whether the "
+        "indirect effect differs from zero, so this is not a clear channel.",
+        "{mediator}渠道的证据不一致：Sobel 检验（{p}）与自助法 95% 置信区间对间接效应是否为零的结论不同，不能视为明确的传导渠道。"),
+    "verdict_channel_not_supported": (
+        "No significant indirect effect through {mediator} at the {level} level ({p}): the data do not show this "
+        "channel.",
+        "经由{mediator}的间接效应在 {level} 水平上不显著（{p}）：数据未显示该渠道。"),
+    "verdict_share": (
+        " About {share} of the total effect runs through it. The three-step test shows an association along the "
+        "path, not that this channel causes the effect.",
+        "约 {share} 的总效应经由该渠道。三步法检验显示的是路径上的关联，并不能证明该渠道导致了效应。"),
+    "verdict_share_meaningless": (
+        " The share mediated ({share}) is not a share here: the direct and indirect effects have opposite signs.",
+        "中介效应占比（{share}）不在 0 至 100% 之间：直接效应与间接效应方向相反，不宜解读为占比。"),
+    "verdict_bacon_small": (
+        "Small: only {weight} of the TWFE weight comes from comparisons that use already-treated cities as controls "
+        "(below {threshold}), so staggered timing matters little for TWFE. A share, not a test.",
+        "较小：TWFE 权重中仅 {weight} 来自以已设立城市为对照的比较（低于 {threshold}），交错设立对 TWFE 估计影响不大。"
+        "此为权重占比，非统计检验。"),
+    "verdict_bacon_large": (
+        "Not small: {weight} of the TWFE weight comes from comparisons that use already-treated cities as controls; "
+        "if effects change over time these pull TWFE away from the average effect, so compare the Callaway-Sant'Anna "
+        "and Sun-Abraham rows. A share, not a test.",
+        "不可忽视：TWFE 权重中有 {weight} 来自以已设立城市为对照的比较；若效应随时间变化，会使 TWFE 偏离平均效应，"
+        "请对照 Callaway-Sant'Anna 与 Sun-Abraham 的结果。此为权重占比，非统计检验。"),
+    "verdict_robust_agree": (
+        "Agrees with TWFE: the TWFE estimate ({twfe}) lies inside this estimator's 95% CI and has the same sign, so "
+        "staggered adoption does not visibly distort it.",
+        "与 TWFE 一致：TWFE 估计（{twfe}）落在该估计量的 95% 置信区间内且符号相同，交错设立未明显扭曲 TWFE 估计。"),
+    "verdict_robust_differ": (
+        "Differs from TWFE: the TWFE estimate ({twfe}) lies outside this estimator's 95% CI [{lo}, {hi}] or has the "
+        "other sign; the heterogeneity-robust estimate is the safer one.",
+        "与 TWFE 不一致：TWFE 估计（{twfe}）落在该估计量的 95% 置信区间 [{lo}, {hi}] 之外或符号相反，"
+        "以异质性稳健的估计为宜。"),
+    "verdict_cs_pretrend_fail": (
+        " Its own pre-trend test fails at the {level} level ({p}); it is a different test from the event study's "
+        "(each pre-period ATT(g,t) against never-treated cities, without controls).",
+        "其自身的事前趋势检验在 {level} 水平上未通过（{p}）；该检验不同于事件研究的检验"
+        "（以从未设立城市为对照逐一检验事前 ATT(g,t)，无控制变量）。"),
+})
+
+# --- Word report (xlcbec report) ---------------------------------------------------------
+LABELS.update({
+    "report_title": ("Evaluation of the cross-border e-commerce pilot zones: results",
+                     "跨境电子商务综合试验区政策效应评估结果"),
+    "report_source": ("Workbook: {source}", "数据来源：{source}"),
+    "report_refreshed": ("results computed {refreshed}", "结果计算时间：{refreshed}"),
+    "report_version": ("xlcbec {version}", "xlcbec {version}"),
+    "report_in_memory": ("The workbook held no results: they were computed from its inputs for this report "
+                         "(the workbook was not changed).",
+                         "工作簿中尚无结果：本报告的结果由其输入数据直接计算（工作簿未被修改）。"),
+    "report_table": ("Table", "表"),
+    "report_figure": ("Figure", "图"),
+    "report_panels": ("{titles}", "{titles}"),
+    "report_section_summary": ("Summary of the results", "结果概览"),
+    "report_section_data": ("Data and indicator system", "数据与指标体系"),
+    "report_section_baseline": ("Baseline regression", "基准回归"),
+    "report_section_event_study": ("Parallel trends: event study", "平行趋势检验：事件研究"),
+    "report_section_psm": ("PSM-DID", "PSM-DID 检验"),
+    "report_section_heterogeneity": ("Heterogeneity", "异质性分析"),
+    "report_section_mediation": ("Mechanism tests", "机制检验"),
+    "report_section_policy_text": ("Policy text analysis", "政策文本分析"),
+    "report_section_robustness": ("Robustness", "稳健性检验"),
+    "report_section_appendix": ("Appendix: detail tables", "附录：明细表"),
+    "report_no_cjk_font": ("no Chinese font found for the charts (looked for {fonts}, ...): the charts are drawn "
+                           "with English labels; install one of these fonts for Chinese charts",
+                           "未找到绘制图表所需的中文字体（已查找 {fonts} 等）：图表改用英文标签；"
+                           "安装其中任一字体即可绘制中文图表"),
+})

@@ -24,7 +24,8 @@ from xlcbec.core.results import RegressionResult
 from xlcbec.report import formats
 from xlcbec.report.labels import Language, label, se_note, singletons_note, stars_note
 
-Role = Literal["title", "header", "label", "number", "statistic", "text", "flag", "note"]
+Role = Literal["title", "header", "label", "number", "statistic", "text", "flag", "note", "paragraph"]
+# "paragraph": running text (the Summary's verdicts), wrapped within its column.
 Statistic = Literal["t", "se"]
 CellValue = float | int | str | None
 
