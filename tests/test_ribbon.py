@@ -641,7 +641,8 @@ def test_export_report_writes_a_word_file_beside_the_saved_workbook(tmp_path: Pa
 
     demo = make_demo_panel()
     book = write_input_workbook(
-        tmp_path / "cbec.xlsx", panel=demo.panel, cities=demo.cities, settings={"analyses": "baseline"}
+        tmp_path / "cbec.xlsx", panel=demo.panel, cities=demo.cities, indicators=demo.indicators,
+        settings={"analyses": "baseline"},
     )
     before = book.read_bytes()
     host = FakeHost(file=book)
