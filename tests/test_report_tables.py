@@ -69,8 +69,9 @@ def test_baseline_layout_matches_the_paper():
     assert [c.value for c in table.find_row("Control variables")[1:]] == ["No", "Yes", "Yes"]
     assert [c.value for c in table.find_row("N")[1:]] == [3336, 3327, 3279]
     assert [c.value for c in table.find_row("R-squared")[1:]] == [0.5989, 0.6045, 0.6004]
-    assert table.notes[0] == "Note: ***, ** and * indicate significance at the 1%, 5% and 10% levels; t statistics in parentheses."
-    assert table.notes[1] == "Standard errors clustered by city (280)."
+    assert table.notes[0] == ("Note: ***, ** and * indicate significance at the 1%, 5% and 10% levels, respectively, "
+                              "with t statistics in parentheses.")
+    assert table.notes[1] == "Standard errors clustered by city (280 clusters)."
 
 
 def test_heterogeneity_columns_show_their_own_terms_and_stars():

@@ -258,10 +258,6 @@ def _blas_threads(rows: int) -> Any:
 
 # --- writing ------------------------------------------------------------------
 
-# Rows a chart takes on its sheet (9 cm at the default row height) plus a gap.
-CHART_ROWS = 20
-
-
 def log_frame(report: RunReport, *, source: str = "") -> pd.DataFrame:
     """The Log sheet: one row per fact (section, item, value)."""
     rows: list[tuple[str, str, Any]] = [
@@ -307,6 +303,7 @@ def result_blocks(report: RunReport, *, language: str | None = None) -> dict[str
     """
     from xlcbec.book.contract import ANALYSIS_SHEET, SUMMARY
     from xlcbec.report import sheets
+    from xlcbec.report.labels import label, translate
     from xlcbec.report.summary import summary_blocks
 
     settings = report.settings if language is None else replace(report.settings, language=language)  # type: ignore[arg-type]
@@ -323,7 +320,8 @@ def result_blocks(report: RunReport, *, language: str | None = None) -> dict[str
             blocks += sheets.BUILDERS[name](report.run.outcomes[name], view, report.study)
         else:
             reason = report.run.skipped.get(name, "")
-            blocks.append(_note_table(f"skipped_{name}", name, f"{name}: not run ({reason})"))
+            blocks.append(_note_table(f"skipped_{name}", label(name, view.language),
+                                      translate(f"{name}: not run ({reason})", view.language)))
     if "Robustness" in by_sheet:
         comparison = sheets.comparison_chart(report.run.outcomes, view)
         if comparison is not None:
@@ -334,22 +332,19 @@ def result_blocks(report: RunReport, *, language: str | None = None) -> dict[str
 def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
     """Rebuild the result sheets of the analyses that ran, then Estimates and Log."""
     from xlcbec.book.contract import ESTIMATES, LOG
-    from xlcbec.report import charts as chart_specs
+    from xlcbec.book.layout import write_sheet
+    from xlcbec.report import sheets
 
+    language = report.settings.language
     for sheet, blocks in result_blocks(report).items():
         backend.set_status(f"writing {sheet}")
         backend.reset_result_sheet(sheet)
-        row = 1
-        for block in blocks:
-            if isinstance(block, chart_specs.ChartSpec):
-                placement = backend.write_chart(sheet, block, (row, 1))
-                row = max(placement.next_row, row + CHART_ROWS)
-            else:
-                row = backend.write_table(sheet, block, (row, 1)).next_row
+        # Anchors, page breaks and the print area: each table and chart on readable A4 pages.
+        write_sheet(backend, sheet, blocks, language=language)
     backend.reset_result_sheet(ESTIMATES)
-    backend.write_frame(ESTIMATES, report.estimates)
+    backend.write_frame(ESTIMATES, sheets.localise_estimates(report.estimates, language))
     backend.reset_result_sheet(LOG)
-    backend.write_frame(LOG, log_frame(report, source=source))
+    backend.write_frame(LOG, sheets.localise_log(log_frame(report, source=source), language))
 
 
 # --- the Word report ------------------------------------------------------------------

@@ -17,6 +17,7 @@ Rules every backend keeps (ARCHITECTURE.md, safety rules):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -77,6 +78,15 @@ class WorkbookBackend(Protocol):
 
     def write_frame(self, sheet: str, frame: pd.DataFrame, *, number_formats: dict[str, str] | None = None) -> Placement:
         """A flat table from A1: header row 1 (frozen), one row per record (Estimates, Log)."""
+        ...
+
+    def set_column_widths(self, sheet: str, widths: Sequence[float]) -> None:
+        """Set the widths (in characters) of columns A, B, ... of a result sheet before its blocks are drawn."""
+        ...
+
+    def set_print_layout(self, sheet: str, *, last_row: int, last_col: int, row_breaks: Sequence[int], scale: int) -> None:
+        """Print ``sheet`` on A4 landscape: print area A1 to (last_row, last_col), page breaks after
+        ``row_breaks``, at ``scale`` percent (see :mod:`xlcbec.book.layout`)."""
         ...
 
     def set_status(self, text: str) -> None:

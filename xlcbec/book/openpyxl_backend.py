@@ -10,7 +10,7 @@ numbers; Estimates and Log are flat tables with a frozen header row.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +19,27 @@ import openpyxl
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell as XlCell
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
+from openpyxl.drawing.xdr import XDRPositiveSize2D
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils.units import cm_to_EMU, pixels_to_EMU
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlcbec.book.atomic import atomic_write
 from xlcbec.book.backend import Anchor, Placement, check_result_sheet, needs_text_guard, result_sheet_position
 from xlcbec.book.cell_refs import column_letter
+from xlcbec.book.layout import (
+    BODY_ROW_PT,
+    DEFAULT_COLUMN_WIDTH,
+    HEADER_INCH,
+    MARGIN_INCH,
+    SIDE_MARGIN_INCH,
+    row_heights,
+    wrapped_lines,
+)
 from xlcbec.book.openpyxl_charts import build_chart
 from xlcbec.book.package import Package, open_package
 from xlcbec.errors import InputError
@@ -218,17 +232,21 @@ class OpenpyxlBackend:
         ws = self._result_sheet(sheet)
         row, col = anchor
         first_row = row
-        if table.title:
-            self._styled(ws.cell(row, col), table.title, None, "title")
-            row += 1
         width = max(table.width, 1)
+        for offset, width_chars in enumerate(table.column_widths):
+            self._widen(ws, col + offset, width_chars)
+        widths = [ws.column_dimensions[column_letter(c)].width or DEFAULT_COLUMN_WIDTH for c in range(col, col + width)]
+        heights = iter(row_heights(table, widths))
+        if table.title:
+            self._spanning(ws, row, col, width, table.title, "title", next(heights))
+            row += 1
         header_rows = list(range(row, row + len(table.header)))
         for cells in table.header:
-            self._row(ws, row, col, cells)
+            self._row(ws, row, col, cells, widths, next(heights))
             row += 1
         body_rows = list(range(row, row + len(table.body)))
         for cells in table.body:
-            self._row(ws, row, col, cells)
+            self._row(ws, row, col, cells, widths, next(heights))
             row += 1
         if header_rows:
             self._rule(ws, header_rows[0], col, width, top=_THICK)
@@ -239,16 +257,52 @@ class OpenpyxlBackend:
                 if 0 <= index < len(body_rows) - 1:
                     self._rule(ws, body_rows[index], col, width, bottom=_THIN)
         for note in table.notes:
-            self._styled(ws.cell(row, col), note, None, "note")
+            self._spanning(ws, row, col, width, note, "note", next(heights))
             row += 1
-        for offset, width_chars in enumerate(table.column_widths):
-            self._widen(ws, col + offset, width_chars)
         _fit_wrapped_rows(ws, body_rows, col, table)
         return Placement(sheet, first_row, col, max(row - 1, first_row), col + width - 1)
 
-    def _row(self, ws: Worksheet, row: int, col: int, cells: tuple[Cell, ...]) -> None:
+    def _spanning(self, ws: Worksheet, row: int, col: int, width: int, text: str, role: str, height: float) -> None:
+        """A title or note across the table's width, wrapped, so it prints inside the table's columns."""
+        self._styled(ws.cell(row, col), text, None, role)
+        ws.cell(row, col).alignment = _WRAPPED
+        if width > 1:
+            ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=col + width - 1)
+        self._height(ws, row, height)
+
+    @staticmethod
+    def _height(ws: Worksheet, row: int, height: float) -> None:
+        if height > BODY_ROW_PT or ws.row_dimensions[row].height is not None:
+            ws.row_dimensions[row].height = max(height, ws.row_dimensions[row].height or 0.0)
+
+    def _row(self, ws: Worksheet, row: int, col: int, cells: tuple[Cell, ...], widths: list[float], height: float) -> None:
         for offset, cell in enumerate(cells):
-            self._styled(ws.cell(row, col + offset), cell.value, cell.number_format, cell.role)
+            target = ws.cell(row, col + offset)
+            self._styled(target, cell.value, cell.number_format, cell.role)
+            if isinstance(cell.value, str) and offset < len(widths) and wrapped_lines(cell.value, widths[offset]) > 1:
+                target.alignment = Alignment(horizontal=target.alignment.horizontal, vertical="center", wrap_text=True)
+        self._height(ws, row, height)
+
+    def set_column_widths(self, sheet: str, widths: Sequence[float]) -> None:
+        ws = self._result_sheet(sheet)
+        for offset, width in enumerate(widths):
+            ws.column_dimensions[column_letter(1 + offset)].width = float(width)
+
+    def set_print_layout(self, sheet: str, *, last_row: int, last_col: int, row_breaks: Sequence[int], scale: int) -> None:
+        ws = self._result_sheet(sheet)
+        ws.print_area = f"A1:{column_letter(last_col)}{last_row}"
+        setup = ws.page_setup
+        setup.orientation = "landscape"
+        setup.paperSize = ws.PAPERSIZE_A4
+        setup.scale = int(scale)
+        setup.fitToWidth = None
+        setup.fitToHeight = None
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_margins = PageMargins(left=SIDE_MARGIN_INCH, right=SIDE_MARGIN_INCH, top=MARGIN_INCH, bottom=MARGIN_INCH,
+                                      header=HEADER_INCH, footer=HEADER_INCH)
+        for row in sorted(set(row_breaks)):
+            if 0 < row < last_row:
+                ws.row_breaks.append(Break(id=row))
 
     def _styled(self, target: XlCell, value: Any, number_format: str | None, role: str) -> None:
         write_value(target, value, number_format)
@@ -291,7 +345,10 @@ class OpenpyxlBackend:
         for c in range(len(rows[0]) if rows else 0):
             self._widen(ws, data_col + c, min(24.0, max(10.0, display_width(str(rows[0][c] or "")) + 2.0)))
         native = build_chart(ws, chart, placed, header_row, data_col)
-        ws.add_chart(native, f"{column_letter(anchor[1])}{anchor[0]}")
+        # A little below the anchor cell's top edge: a renderer does not draw the frame on the page above.
+        size = XDRPositiveSize2D(cm_to_EMU(chart.width_cm), cm_to_EMU(chart.height_cm))
+        native.anchor = OneCellAnchor(_from=AnchorMarker(col=anchor[1] - 1, row=anchor[0] - 1, rowOff=pixels_to_EMU(3)), ext=size)
+        ws.add_chart(native)
         last_row = max(anchor[0] + chart_rows - 1, header_row + len(rows) - 1)
         last_col = data_col + (len(rows[0]) if rows else 1) - 1
         return Placement(sheet, min(anchor[0], data_row), min(anchor[1], data_col), last_row, max(last_col, anchor[1] + chart_cols - 1))

@@ -88,7 +88,7 @@ def build_chart(ws: Worksheet, spec: ChartSpec, placed: list[SeriesColumns], hea
     else:
         chart = BarChart() if spec.kind == "bar" else LineChart()
         if spec.kind == "bar":
-            chart.type = "col"
+            chart.type = "bar" if spec.horizontal else "col"
             chart.grouping = "clustered"
             chart.overlap = spec.bar_overlap
             chart.gapWidth = spec.bar_gap_width
@@ -122,10 +122,17 @@ def build_chart(ws: Worksheet, spec: ChartSpec, placed: list[SeriesColumns], hea
         chart.x_axis.crosses = "min"
         chart.y_axis.crosses = "min"
     else:
+        if spec.horizontal:
+            # Categories top to bottom in the order given (Excel draws the first at the bottom).
+            chart.x_axis.scaling.orientation = "maxMin"
+            chart.y_axis.crosses = "max"
+            chart.x_axis.tickLblSkip = 1  # every indicator named (the chart is tall enough for them)
         if spec.y_min is not None:
             chart.y_axis.scaling.min = spec.y_min
         if spec.y_max is not None:
             chart.y_axis.scaling.max = spec.y_max
+        if spec.y_major_unit is not None:
+            chart.y_axis.majorUnit = spec.y_major_unit
     if spec.x_number_format:
         chart.x_axis.number_format = spec.x_number_format  # a NumFmt with sourceLinked=False
     if spec.y_number_format:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,6 +148,15 @@ class XlwingsBackend:
     def write_frame(self, sheet: str, frame: pd.DataFrame, *, number_formats: dict[str, str] | None = None) -> Placement:
         self._claim(sheet)
         return self._rendered.write_frame(sheet, frame, number_formats=number_formats)
+
+    def set_column_widths(self, sheet: str, widths: Sequence[float]) -> None:
+        self._claim(sheet)
+        self._rendered.set_column_widths(sheet, widths)
+
+    def set_print_layout(self, sheet: str, *, last_row: int, last_col: int, row_breaks: Sequence[int], scale: int) -> None:
+        # The print area (a sheet-local name), page setup and breaks travel with Excel's Sheet.copy.
+        self._claim(sheet)
+        self._rendered.set_print_layout(sheet, last_row=last_row, last_col=last_col, row_breaks=row_breaks, scale=scale)
 
     def set_status(self, text: str) -> None:
         self._book.app.status_bar = text

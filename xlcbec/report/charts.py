@@ -85,6 +85,9 @@ class ChartSpec:
     bar_overlap: int = 0
     bar_gap_width: int = 150
     language: str = LANGUAGE  # of the labels around the chart (its data block title)
+    # Charts sharing a non-empty group are panels of one figure, drawn side by side (PSM (a) and (b)).
+    group: str = ""
+    horizontal: bool = False  # bar charts: bars run left to right, category labels read horizontally
 
     def __post_init__(self) -> None:
         if not self.series:
@@ -289,6 +292,10 @@ def psm_density_charts(
 ) -> tuple[ChartSpec, ChartSpec]:
     """Figure 2: kernel densities of the propensity score, treated vs control, before and after matching."""
     xs = tuple(float(v) for v in grid)
+    # Panels (a) and (b) on one y scale, as the paper draws them, so the shapes compare at a glance.
+    heights = [v for v in (*_floats(treated_before), *_floats(control_before), *_floats(treated_after),
+                           *_floats(control_after)) if v is not None]
+    _, y_top, _ = nice_bounds(heights or [1.0], 0.0)
     charts = []
     for key, treated, control in (("psm_before", treated_before, control_before), ("psm_after", treated_after, control_after)):
         charts.append(
@@ -305,9 +312,12 @@ def psm_density_charts(
                 x_min=0.0,
                 x_max=1.0,
                 y_min=0.0,
+                y_max=y_top,
                 x_number_format="0.0",
                 y_number_format="0.0",
+                width_cm=12.5,
                 language=str(language),
+                group="psm_density",
             )
         )
     return charts[0], charts[1]
@@ -358,49 +368,61 @@ def placebo_histogram_chart(
     )
 
 
-def index_weights_chart(weights: pd.DataFrame, *, language: Language | str = LANGUAGE, key: str = "index_weights") -> ChartSpec:
-    """Bar chart of entropy weights by indicator, one colour (series) per dimension.
+def index_weights_chart(weights: pd.DataFrame, *, language: Language | str = LANGUAGE, key: str = "index_weights",
+                        index_name: str = "") -> ChartSpec:
+    """Horizontal bar chart of entropy weights by indicator (their names, not column names), one
+    colour (series) per dimension; titled with the index's name.
 
     ``weights`` has columns ``indicator``, ``weight`` and optionally ``dimension``.
     """
-    indicators = tuple(str(v) for v in weights["indicator"])
+    indicators = tuple(label(str(v), language) for v in weights["indicator"])
     values = [float(v) for v in weights["weight"]]
     if "dimension" in weights.columns and weights["dimension"].notna().any():
         dimensions = [str(d) if d is not None and not (isinstance(d, float) and math.isnan(d)) else "" for d in weights["dimension"]]
         series = []
         for j, dimension in enumerate(dict.fromkeys(dimensions)):
             ys = tuple(v if d == dimension else None for v, d in zip(values, dimensions))
-            series.append(ChartSeries(dimension or label("weight", language), indicators, ys, style="bar", color=PALETTE[j % len(PALETTE)]))
+            series.append(ChartSeries(label(dimension, language) if dimension else label("weight", language), indicators, ys,
+                                      style="bar", color=PALETTE[j % len(PALETTE)]))
         overlap = 100
     else:
         series = [ChartSeries(label("weight", language), indicators, tuple(values), style="bar", color=PALETTE[0])]
         overlap = 0
+    title = label("chart_index_weights", language)
     return ChartSpec(
         key=key,
         kind="bar",
-        title=label("chart_index_weights", language),
+        title=f"{label(index_name, language)}：{title}" if index_name and language == "zh" else (
+            f"{label(index_name, language)}: {title}" if index_name else title),
         x_title=label("indicator", language),
         y_title=label("weight", language),
         series=tuple(series),
         y_min=0.0,
+        y_major_unit=nice_step(max([v for v in values if math.isfinite(v)] or [1.0]), 5),
         y_number_format="0.00",
         bar_overlap=overlap,
-        bar_gap_width=60,
-        width_cm=20.0,
+        bar_gap_width=40,
+        width_cm=22.0,
+        height_cm=max(9.0, 0.62 * len(indicators) + 3.5),
         language=str(language),
+        horizontal=True,
     )
 
 
-def dimension_weights_chart(weights: pd.DataFrame, *, language: Language | str = LANGUAGE, key: str = "dimension_weights") -> ChartSpec:
-    """Bar chart of the summed weight of each dimension."""
+def dimension_weights_chart(weights: pd.DataFrame, *, language: Language | str = LANGUAGE, key: str = "dimension_weights",
+                            index_name: str = "") -> ChartSpec:
+    """Bar chart of the summed weight of each dimension, titled with the index's name."""
     totals = weights.groupby("dimension", sort=False)["weight"].sum()
+    title = label("chart_dimension_weights", language)
     return ChartSpec(
         key=key,
         kind="bar",
-        title=label("chart_dimension_weights", language),
+        title=f"{label(index_name, language)}：{title}" if index_name and language == "zh" else (
+            f"{label(index_name, language)}: {title}" if index_name else title),
         x_title=label("dimension", language),
         y_title=label("weight", language),
-        series=(ChartSeries(label("weight", language), tuple(str(d) for d in totals.index), _floats(totals.to_numpy()), style="bar", color=PALETTE[0]),),
+        series=(ChartSeries(label("weight", language), tuple(label(str(d), language) for d in totals.index),
+                            _floats(totals.to_numpy()), style="bar", color=PALETTE[0]),),
         y_min=0.0,
         y_number_format="0.00",
         legend=False,
@@ -435,4 +457,58 @@ def trend_chart(
         x_number_format="0",
         y_number_format="0.000",
         language=str(language),
+    )
+
+
+@dataclass(frozen=True)
+class EventTimeEstimates:
+    """One estimator's effects by event time, for the comparison chart."""
+
+    name: str
+    event_time: tuple[int, ...]
+    estimate: tuple[float | None, ...]
+    ci_low: tuple[float | None, ...]
+    ci_high: tuple[float | None, ...]
+
+
+def _distance(upper: float | None, lower: float | None) -> float:
+    """An error bar's length (0 where a bound or the point is missing, as for the reference period)."""
+    return upper - lower if upper is not None and lower is not None else 0.0
+
+
+# Each estimator's points sit this far left/right of their event time, so three CI bars stay apart.
+COMPARISON_DODGE = 0.2
+
+
+def event_time_comparison_chart(estimators: Sequence[EventTimeEstimates], *, window: tuple[int, int] | None = None,
+                                language: Language | str = LANGUAGE, key: str = "event_time_comparison") -> ChartSpec:
+    """TWFE, Callaway-Sant'Anna and Sun-Abraham effects by event time, each with its 95% CI bars.
+
+    x is the event time; the estimators are dodged by ``COMPARISON_DODGE``
+    around it (centred on the event time) so their bars do not hide each
+    other.  ``window`` keeps the event times inside it (the event study's).
+    """
+    if not estimators:
+        raise ValueError("no estimator to compare")
+    offsets = [COMPARISON_DODGE * (j - (len(estimators) - 1) / 2) for j in range(len(estimators))]
+    series = []
+    shown: list[int] = []
+    for j, (est, offset) in enumerate(zip(estimators, offsets)):
+        keep = [i for i, e in enumerate(est.event_time) if window is None or window[0] <= e <= window[1]]
+        ys = [est.estimate[i] for i in keep]
+        plus = [_distance(est.ci_high[i], y) for i, y in zip(keep, ys)]
+        minus = [_distance(y, est.ci_low[i]) for i, y in zip(keep, ys)]
+        times = [est.event_time[i] for i in keep]
+        shown += times
+        series.append(ChartSeries(est.name, tuple(round(t + offset, 6) for t in times), tuple(ys), style="markers",
+                                  error_plus=tuple(max(0.0, v) for v in plus),
+                                  error_minus=tuple(max(0.0, v) for v in minus), color=PALETTE[j % len(PALETTE)]))
+    lo, hi = (min(shown), max(shown)) if shown else (-1, 0)
+    return ChartSpec(
+        key=key, kind="scatter",
+        title=label("chart_comparison", language),
+        x_title=label("relative_time", language), y_title=label("effect", language),
+        series=tuple(series), reference_lines=(ReferenceLine("y", 0.0, "0"), ReferenceLine("x", -0.5, "-0.5")),
+        x_min=float(min(lo, -1) - 1), x_max=float(max(hi, 0) + 1), x_major_unit=1.0,
+        x_number_format="0", y_number_format="0.000", width_cm=22.0, height_cm=10.0, language=str(language),
     )

@@ -8,6 +8,7 @@ never translated (contract v1); these labels are for cell contents only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from xlcbec.core.options import LANGUAGE, Language
@@ -185,15 +186,155 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_index_weights": ("Indicator weights by dimension", "各维度指标权重"),
     "chart_dimension_weights": ("Weights by dimension", "各维度权重"),
     "chart_trend": ("Mean outcome: pilot vs never-treated cities", "试点城市与非试点城市的均值趋势"),
+    "chart_comparison": ("Event-time effects: TWFE, Callaway-Sant'Anna, Sun-Abraham",
+                         "事件时间效应比较：TWFE、Callaway-Sant'Anna、Sun-Abraham"),
+    "effect": ("Effect", "效应"),
+    # --- column headers of the diagnostics tables (Robustness, PSM, heterogeneity, mediation) ---
+    "r": ("Years relative to pilot", "相对设立年份"),
+    "event_time": ("Event time", "事件时间"),
+    "group": ("Cohort (pilot year)", "组别（设立年份）"),
+    "time": ("Year", "年份"),
+    "base_time": ("Base year", "基期年份"),
+    "post": ("After the pilot", "设立后"),
+    "n_treated": ("Treated units", "处理组个体数"),
+    "n_control": ("Control units", "对照组个体数"),
+    "control": ("Comparison group (pilot year)", "对照组（设立年份）"),
+    "earlier_vs_later": ("Earlier vs later treated", "早处理组对晚处理组"),
+    "later_vs_earlier": ("Later vs earlier treated (forbidden)", "晚处理组对早处理组（不当比较）"),
+    "treated_vs_never": ("Treated vs never treated", "处理组对从未处理组"),
+    "never": ("Never treated", "从未处理"),
+    "not_yet": ("Not yet treated", "尚未处理"),
+    "aggregation": ("Aggregation", "汇总方式"),
+    "simple": ("Simple (all post cells)", "简单加权"),
+    "dynamic": ("By event time", "按事件时间"),
+    "calendar": ("By calendar year", "按日历年"),
+    "value": ("Group", "分组"),
+    "units": ("Cities", "城市数"),
+    "treated_units": ("Pilot cities", "试点城市数"),
+    "split_coef": ("Split-sample coefficient", "分样本系数"),
+    "split_std_error": ("Split-sample std. error", "分样本标准误"),
+    "split_nobs": ("Split-sample N", "分样本观测值"),
+    "diff": ("Difference from the rest", "与其余样本之差"),
+    "equality_F": ("Equal-effect F", "效应相等检验 F 值"),
+    "equality_p": ("Equal-effect p-value", "效应相等检验 p 值"),
+    "nobs": ("N", "观测值"),
+    "mediator": ("Mediator", "中介变量"),
+    "a": ("a (CBEC → mediator)", "a（CBEC→中介变量）"),
+    "se_a": ("Std. error of a", "a 的标准误"),
+    "b": ("b (mediator → outcome)", "b（中介变量→结果）"),
+    "se_b": ("Std. error of b", "b 的标准误"),
+    "c_prime": ("Direct effect c'", "直接效应 c'"),
+    "c": ("Total effect c", "总效应 c"),
+    "indirect": ("Indirect effect a×b", "间接效应 a×b"),
+    "sobel_p": ("Sobel p-value", "Sobel p 值"),
+    "boot_low": ("Bootstrap 95% CI low", "自助法 95% 置信区间下限"),
+    "boot_high": ("Bootstrap 95% CI high", "自助法 95% 置信区间上限"),
+    "B": ("Rubin's B", "Rubin B 值"),
+    "R": ("Rubin's R", "Rubin R 值"),
+    "sum_weights": ("Sum of weights", "权重之和"),
+    "Unmatched": ("Before matching", "匹配前"),
+    "Matched": ("After matching", "匹配后"),
+    "N": ("N", "观测值"),
+    "word": ("Word", "词语"),
+    "rank": ("Rank", "排序"),
+    "language": ("Language", "语言"),
+    "keywords": ("Keywords", "关键词"),
+    "digital_infrastructure": ("Digital infrastructure", "数字基础设施"),
+    "service_agglomeration": ("Service agglomeration", "生产性服务业集聚"),
+    "business_environment": ("Business environment", "营商环境"),
+    "weighted": ("Weighted", "加权"),
+    "common_support": ("Common support", "共同支撑"),
+    "se_paren": ("(Std. error)", "（标准误）"),
+    "stars_levels": ("Significance", "显著性"),
+    "untreated_on": ("Untreated on support", "控制组（支撑域内）"),
+    "total_on": ("Total on support", "合计（支撑域内）"),
+    "ate_row": ("Effect", "效应"),
+    "continued": ("continued", "续"),
+    "note_word": ("Note", "注"),
+    # --- heterogeneity interaction rows (Tables 7-10: the group × CBEC) ---
+    "coastal=1:x": ("Coast×CBEC", "沿海×CBEC"),
+    "coastal=0:x": ("Inland×CBEC", "内陆×CBEC"),
+    "region=east:x": ("East×CBEC", "东部×CBEC"),
+    "region=central:x": ("Central×CBEC", "中部×CBEC"),
+    "region=west:x": ("West×CBEC", "西部×CBEC"),
+    "region=northeast:x": ("Northeast×CBEC", "东北×CBEC"),
+    "tertiary_led=1:x": ("Tertiary×CBEC", "第三产业主导×CBEC"),
+    "tertiary_led=0:x": ("Secondary×CBEC", "第二产业主导×CBEC"),
+    "megacity=1:x": ("Large×CBEC", "特大城市×CBEC"),
+    "megacity=0:x": ("Medium×CBEC", "大中城市×CBEC"),
+    "cluster=BTH:x": ("BTH×CBEC", "京津冀×CBEC"),
+    "cluster=YRD:x": ("YRD×CBEC", "长三角×CBEC"),
+    "cluster=PRD:x": ("PRD×CBEC", "珠三角×CBEC"),
+    "cluster=BTH:short": ("BTH", "京津冀"),
+    "cluster=YRD:short": ("YRD", "长三角"),
+    "cluster=PRD:short": ("PRD", "珠三角"),
+    "GxCBEC": ("Group×CBEC", "分组×CBEC"),
+    "groups:coastal": ("coastal and inland cities", "沿海与内陆城市"),
+    "groups:region": ("eastern, central, western and northeast regions", "东部、中部、西部与东北地区"),
+    "groups:tertiary_led": ("industrial structure", "产业结构"),
+    "groups:megacity": ("city size", "城市规模"),
+    "groups:cluster": ("urban agglomerations", "城市群"),
+    # --- analyses (Log lines and notes start with their name) ---
+    "index": ("Index", "指数测算"),
+    "descriptives": ("Descriptive statistics", "描述性统计"),
+    "baseline": ("Baseline", "基准回归"),
+    "event_study": ("Event study", "事件研究"),
+    "psm": ("PSM-DID", "PSM-DID"),
+    "heterogeneity": ("Heterogeneity", "异质性分析"),
+    "mediation": ("Mediation", "机制检验"),
+    "policy_text": ("Policy text", "政策文本分析"),
+    "placebo": ("Placebo test", "安慰剂检验"),
+    "bacon": ("Goodman-Bacon", "Goodman-Bacon 分解"),
+    "cs": ("Callaway-Sant'Anna", "Callaway-Sant'Anna"),
+    "sun_abraham": ("Sun-Abraham", "Sun-Abraham"),
+    # --- model names (Estimates, Log) ---
+    "no_controls": ("Without controls", "无控制变量"),
+    "controls": ("With controls", "含控制变量"),
+    "excl_municipalities": ("Excluding municipalities", "剔除直辖市"),
+    "twfe": ("TWFE", "双向固定效应"),
+    "support": ("Common support", "共同支撑"),
+    "iw": ("Interaction-weighted", "交互加权"),
+    # --- Log sections ---
+    "log_run": ("run", "运行"),
+    "log_settings": ("settings", "设置"),
+    "log_data": ("data", "数据"),
+    "log_rows": ("rows", "样本行"),
+    "log_skipped": ("skipped", "未运行"),
+    "log_note": ("note", "说明"),
+    "log_seconds": ("seconds", "用时（秒）"),
+    "cs_simple": ("Simple (all post-treatment cells)", "简单加权（全部处理后单元）"),
+    "cs_group": ("By cohort", "按组别"),
+    "cs_dynamic": ("By event time (e ≥ 0)", "按事件时间（e ≥ 0）"),
+    "cs_calendar": ("By calendar year", "按日历年"),
+    "input": ("Input", "投入"),
+    "output": ("Output", "产出"),
+    "global": ("all years together", "全部年份合并"),
+    "by_year": ("year by year", "逐年"),
+    "+": ("+", "+"),
+    "-": ("−", "−"),
 }
 
 
 def label(key: str, language: Language | str = LANGUAGE) -> str:
     """The label for ``key`` in ``language``; unknown keys are returned as they are."""
-    pair = LABELS.get(key)
+    pair = LABELS.get(key) or indicator_labels().get(key)
     if pair is None:
         return key
     return pair[1] if language == "zh" else pair[0]
+
+
+@lru_cache(maxsize=1)
+def indicator_labels() -> dict[str, tuple[str, str]]:
+    """Names of the paper's index indicators and dimensions (the indicator system shipped with xlcbec:
+    HQD's 20 indicators in 5 dimensions, digital infrastructure's 6 in 2), by column and dimension name."""
+    from xlcbec.demo_data import DIGINF_INDICATORS, HQD_INDICATORS  # the one table of the indicator system
+
+    names: dict[str, tuple[str, str]] = {}
+    for indicator in (*HQD_INDICATORS, *DIGINF_INDICATORS):
+        names[indicator.column] = (indicator.name_en, indicator.name_zh)
+        dimension = indicator.dimension
+        names.setdefault(dimension, (dimension[:1].upper() + dimension[1:], indicator.dimension_zh))
+    return names
 
 
 def percent_text(level: float) -> str:
@@ -202,21 +343,32 @@ def percent_text(level: float) -> str:
     return f"{value:g}%"
 
 
-def stars_note(stars: tuple[float, float, float], stat: str, language: Language | str = LANGUAGE) -> str:
-    """The table note stating the star thresholds and what is in parentheses."""
-    one, two, three = (percent_text(level) for level in stars)
+def stars_note(stars: tuple[float, float, float], stat: str | None, language: Language | str = LANGUAGE) -> str:
+    """The table note stating the star thresholds (Settings ``stars``) and what is in parentheses, as the paper
+    words it; ``stat`` None for a table without numbers in parentheses."""
+    levels = sorted({float(level) for level in stars}, reverse=True)  # loosest first: 10%, 5%, 1%
+    marks = ["*" * (i + 1) for i in range(len(levels))]
+    strongest = list(zip(marks, levels))[::-1]  # ***, **, * at 1%, 5%, 10% (the paper's order)
     if language == "zh":
-        inside = "t 值" if stat == "t" else "标准误"
-        return f"注：***、**、* 分别表示在 {three}、{two}、{one} 的水平上显著；括号内为{inside}。"
-    inside = "t statistics" if stat == "t" else "standard errors"
-    return f"Note: ***, ** and * indicate significance at the {three}, {two} and {one} levels; {inside} in parentheses."
+        inside = "" if stat is None else "；括号内为" + ("t 值" if stat == "t" else "标准误")
+        return (f"注：{'、'.join(m for m, _ in strongest)} 分别表示在 {'、'.join(percent_text(v) for _, v in strongest)} "
+                f"的水平上显著{inside}。")
+    inside = "" if stat is None else ("t statistics" if stat == "t" else "standard errors")
+    names = [m for m, _ in strongest]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    at = [percent_text(v) for _, v in strongest]
+    at_text = at[0] if len(at) == 1 else ", ".join(at[:-1]) + " and " + at[-1]
+    tail = f", with {inside} in parentheses" if inside else ""
+    return f"Note: {listed} indicate significance at the {at_text} levels, respectively{tail}."
 
 
-def cluster_note(cluster: str, n_clusters: int | None, language: Language | str = LANGUAGE) -> str:
-    count = f" ({n_clusters})" if n_clusters else ""
+def cluster_note(cluster: str, n_clusters: int | str | None, language: Language | str = LANGUAGE) -> str:
+    """'Standard errors clustered by city (285).' with the cluster variable's label, lower case in English."""
+    count = f"（{n_clusters} 个聚类）" if n_clusters and language == "zh" else (f" ({n_clusters} clusters)" if n_clusters else "")
     if language == "zh":
         return f"标准误聚类到{label(cluster, 'zh')}层面{count}。"
-    return f"Standard errors clustered by {cluster}{count}."
+    name = label(cluster, "en")
+    return f"Standard errors clustered by {name[:1].lower() + name[1:] if name != name.upper() else name}{count}."
 
 
 def robust_note(vcov: str, language: Language | str = LANGUAGE) -> str:
@@ -232,7 +384,7 @@ def se_note(results: Sequence[Any], language: Language | str = LANGUAGE) -> str:
     :class:`~xlcbec.core.results.RegressionResult`); columns that differ are
     named by their numbers.
     """
-    def one(result: Any, n_clusters: int | None) -> str:
+    def one(result: Any, n_clusters: int | str | None) -> str:
         if result.vcov_type == "cluster":
             return cluster_note(str(result.cluster), n_clusters, language)
         return robust_note(result.vcov_type, language)
@@ -243,13 +395,203 @@ def se_note(results: Sequence[Any], language: Language | str = LANGUAGE) -> str:
     notes = []
     for columns in kinds.values():
         chosen = [results[j - 1] for j in columns]
-        counts = {r.n_clusters for r in chosen}
-        text = one(chosen[0], counts.pop() if len(counts) == 1 else None)
+        counts = [r.n_clusters for r in chosen]
+        shown = counts[0] if len(set(counts)) == 1 else (", ".join(str(c) for c in counts) if all(counts) else None)
+        text = one(chosen[0], shown)
         if len(kinds) > 1:
             numbers = ", ".join(f"({j})" for j in columns)
             text = (f"列 {numbers}：{text}" if language == "zh" else f"Column{'s' if len(columns) > 1 else ''} {numbers}: {text}")
         notes.append(text)
     return " ".join(notes)
+
+
+# --- row counts and the estimators' notes in the report's language -------------------
+
+# Why rows were left out of a model (the keys of RowAccount.dropped).
+DROP_REASONS: dict[str, tuple[str, str]] = {
+    "missing values": ("missing values", "含缺失值"),
+    "singletons": ("singletons", "单例观测"),
+    "zero weight": ("zero weight", "权重为零"),
+    "missing time": ("missing year", "缺少年份"),
+}
+
+
+def _reason(reason: str, language: Language | str) -> str:
+    pair = DROP_REASONS.get(reason)
+    if pair is not None:
+        return pair[1] if language == "zh" else pair[0]
+    return translate(reason, language)
+
+
+def rows_note(accounts: Sequence[tuple[int, Any]], language: Language | str = LANGUAGE) -> str:
+    """Rows each column's model used out of those it read, and why the rest were left out.
+
+    ``accounts`` are (column number, :class:`~xlcbec.core.results.RowAccount`).
+    """
+    parts = []
+    for j, account in accounts:
+        why = [(n, _reason(reason, language)) for reason, n in account.dropped.items() if n]
+        if language == "zh":
+            text = f"第（{j}）列 {account.used}/{account.read}"
+            parts.append(text + ("（" + "；".join(f"{r} {n} 行" for n, r in why) + "）" if why else ""))
+        else:
+            text = f"({j}) {account.used} of {account.read}"
+            parts.append(text + (" (" + "; ".join(f"{n} {r}" for n, r in why) + ")" if why else ""))
+    if language == "zh":
+        return "使用的样本行数：" + "；".join(parts) + "。"
+    return "Rows used: " + "; ".join(parts) + "."
+
+
+# The estimators and the workbook reader write their notes and warnings in English; in a zh
+# run every such line goes through this catalogue: (pattern, Chinese template).  Templates
+# name the pattern's groups ({name}); a group ending in _l is shown as its label.
+NOTE_PATTERNS: list[tuple[str, str]] = [
+    # rows and samples
+    (r"(?P<used>\d+) of (?P<read>\d+) rows used", "使用 {used}/{read} 行"),
+    (r"(?P<used>\d+) of (?P<read>\d+) rows used \((?P<why>.+)\)", "使用 {used}/{read} 行（{why_t}）"),
+    (r"(?P<n>\d+) missing values?", "{n} 行含缺失值"),
+    (r"(?P<n>\d+) singletons?", "{n} 个单例观测"),
+    (r"(?P<n>\d+) zero weight", "{n} 行权重为零"),
+    (r"(?P<n>\d+) missing time", "{n} 行缺少年份"),
+    (r"every group's full-sample models: (?P<rest>.+)", "各分组的全样本模型：{rest_t}"),
+    (r"(?P<n>\d+) interior missing value\(s\) filled by linear interpolation within (?P<unit>\w+)",
+     "{n} 个内部缺失值已在{unit_l}内线性插值补齐"),
+    (r"(?P<n>\d+) unit\(s\) have a pilot year after the last period (?P<last>\d+): not yet treated in the sample "
+     r"\(CBEC = 0 throughout\); they enter the event study's pre-period dummies",
+     "{n} 个城市的设立年份晚于样本末期 {last}：样本期内尚未处理（CBEC 始终为 0），进入事件研究的事前虚拟变量"),
+    (r"(?P<a>\w+), (?P<b>\w+) and (?P<c>\w+) computed from sector employment \(paper eq\. 12\)",
+     "{a}、{b}、{c} 由分行业就业人数计算（论文式 12）"),
+    (r"default controls? (?P<hints>.+?) (?:are not Panel columns|is not a Panel column) and left out of every model; "
+     r"the models use (?P<used>.+?)\. Fix: name the Panel column exactly as the control, or list your controls in "
+     r"Settings 'controls'",
+     "默认控制变量 {hints_t} 不是面板数据（Panel）中的列，所有模型均未纳入；模型使用的控制变量：{used}。"
+     "修改方法：将 Panel 的列名改为与控制变量完全相同，或在 Settings 的 'controls' 中列出所用控制变量"),
+    (r"no controls", "无控制变量"),
+    (r"'(?P<name>[^']+)' \(closest header: '(?P<header>[^']+)'\)", "'{name}'（最接近的列名：'{header}'）"),
+    # heterogeneity groups
+    (r"tertiary_led: tertiary/secondary output ratio \((?P<ratio>[^)]+)\) > 1 in (?P<year>\d+)",
+     "第三产业主导：{year} 年第三产业与第二产业增加值之比（{ratio}）大于 1"),
+    (r"megacity: population > (?P<n>[\d,]+) persons in (?P<year>\d+)", "特大城市：{year} 年人口超过 {n} 人"),
+    (r"baseline on the group's rows only", "仅用该组样本的基准回归"),
+    (r"Wald test of equal effects, group (?P<g>\S+) vs complement (?P<c>\S+): F\((?P<df>[^)]+)\)",
+     "效应相等的 Wald 检验：该组 {g}，其余样本 {c}：F({df})"),
+    (r"estimate = group minus complement", "估计值 = 该组减去其余样本"),
+    # event study, PSM
+    (r"joint F test of (?P<k>\d+) pre-period coefficients = 0, F\((?P<df>[^)]+)\)",
+     "{k} 个事前系数联合为零的 F 检验，F({df})"),
+    (r"bootstrap SE = (?P<se>\S+) \((?P<valid>\d+) of (?P<reps>\d+) draws of (?P<units>\d+) units, seed (?P<seed>\d+)\)",
+     "自助法标准误 = {se}（{reps} 次抽样中有效 {valid} 次，每次抽取 {units} 个个体，随机种子 {seed}）"),
+    (r"(?P<n>\d+) draws left out \(score not estimable or no treated row on support\)",
+     "{n} 次抽样未计入（倾向得分无法估计或支撑域内无处理组）"),
+    (r"bootstrap SE not computed \(bootstrap_reps = 0\)", "未计算自助法标准误（bootstrap_reps = 0）"),
+    (r"std_error = psmatch2 SE \(ignores that the score is estimated\), p from N\(0,1\)",
+     "标准误为 psmatch2 标准误（未考虑倾向得分为估计值），p 值基于标准正态分布"),
+    (r"(?P<kernel>\w+) kernel, bandwidth (?P<bw>\S+?)(?P<cs>, common support)?",
+     "{kernel} 核匹配，带宽 {bw}{cs_t}"),
+    (r", common support", "，限定共同支撑域"),
+    (r"(?P<k>\d+) nearest neighbour\(s\) with replacement(?P<rest>.*)", "{k} 近邻有放回匹配{rest_t}"),
+    (r", caliper (?P<c>\S+)", "，卡尺 {c}"),
+    (r"treated on support (?P<a>\d+) of (?P<b>\d+)", "支撑域内处理组 {a}/{b}"),
+    (r"untreated matched (?P<a>\d+) of (?P<b>\d+)", "匹配上的控制组 {a}/{b}"),
+    (r"TWFE DID on the matched sample, weighted by the matching weights", "匹配样本上的 TWFE DID，以匹配权重加权"),
+    (r"TWFE DID on the matched sample, unweighted, rows on the common support",
+     "匹配样本上的 TWFE DID，不加权，仅用共同支撑域内样本"),
+    # mediation
+    (r"step 1: (?P<m>\w+) on (?P<d>\w+)", "第一步：{m} 对 {d} 回归"),
+    (r"direct effect", "直接效应"),
+    (r"indirect effect", "间接效应"),
+    (r"total effect", "总效应"),
+    (r"step 2: (?P<y>\w+) on (?P<d>\w+) and (?P<m>\w+)", "第二步：{y} 对 {d} 和 {m} 回归"),
+    (r"total effect \(same rows\)", "总效应（相同样本）"),
+    (r"a\*b / c", "a×b / c"),
+    (r"cluster bootstrap by (?P<unit>\w+) \((?P<g>\d+) clusters, copies as distinct units\), (?P<reps>\d+) replicates, "
+     r"seed (?P<seed>\d+), percentile 95% CI",
+     "按{unit_l}聚类自助法（{g} 个聚类，重复抽中视为不同个体），{reps} 次，随机种子 {seed}，百分位 95% 置信区间"),
+    (r"spec_low and spec_high follow spec \(the paper's Table 12\)", "spec_low 与 spec_high 列于 spec 之后（论文表 12）"),
+    # policy text, placebo
+    (r"(?P<n>\d+) keyword occurrences in (?P<t>\d+) tokens", "{t} 个词中关键词出现 {n} 次"),
+    (r"(?P<reps>\d+) permutations of pilot years \(seed (?P<seed>\d+)\)", "{reps} 次随机设立年份置换（随机种子 {seed}）"),
+    (r"placebo mean (?P<m>\S+), SD (?P<sd>\S+)", "安慰剂均值 {m}，标准差 {sd}"),
+    (r"std_error = SD of the placebo coefficients", "标准误为安慰剂系数的标准差"),
+    # staggered adoption
+    (r"post-treatment ATT\(g,t\) weighted by cohort size", "处理后 ATT(g,t) 按组别规模加权"),
+    (r"mean of event-time effects e >= 0", "事件时间 e >= 0 各期效应的均值"),
+    (r"cohort effects weighted by cohort size", "各组别效应按组别规模加权"),
+    (r"calendar-year effects averaged over years", "各日历年效应的均值"),
+    (r"chi2\((?P<df>\d+)\) Wald test that all pre-treatment ATT\(g,t\) are 0",
+     "全部处理前 ATT(g,t) 为零的卡方({df}) Wald 检验"),
+    (r"post-period cells weighted by their observations", "处理后各单元按观测值加权"),
+    (r"(?P<n>\d+) units first treated after the last period \((?P<last>\d+)\) are not treated within the data and serve "
+     r"as never-treated controls",
+     "{n} 个城市的首次处理晚于样本末期（{last}），样本期内未处理，作为从未处理的对照组"),
+    (r"cohorts with fewer than (?P<n>\d+) units: (?P<g>[\d, ]+)", "个体数少于 {n} 的组别：{g}"),
+    (r"estimates may be imprecise", "估计可能不精确"),
+    # index
+    (r"dimension=(?P<dim>[^;]+)", "维度={dim_l}"),
+    (r"direction=(?P<d>[+-])", "方向={d}"),
+    # Log items
+    (r"panel rows", "面板行数"),
+    (r"units", "个体数"),
+    (r"treated units", "处理组个体数"),
+    (r"periods", "时期"),
+    (r"started", "开始时间"),
+    (r"xlcbec version", "xlcbec 版本"),
+    (r"input", "输入文件"),
+    (r"analyses", "分析"),
+    (r"seconds", "用时（秒）"),
+    (r"read and prepare", "读取与准备"),
+    (r"interpolated (?P<c>\w+)", "插值 {c}"),
+    (r"(?P<a>\w+): not run \((?P<why>.*)\)", "{a_l}：未运行（{why_t}）"),
+    (r"%bias = 100 \(mean T - mean C\) / sqrt\(\(var T \+ var C\) / 2\), unmatched variances",
+     "标准化偏差 = 100 ×（处理组均值 − 控制组均值）/ sqrt((处理组方差 + 控制组方差) / 2)，使用匹配前方差"),
+    (r"t-test of equal means \(pstest\)", "均值相等的 t 检验（pstest）"),
+    (r"control variable", "控制变量"),
+    (r"control variable of the (?P<m>\w+) model", "{m} 模型的控制变量"),
+    # general forms last (the specific ones above take precedence)
+    (r"step (?P<n>\d): (?P<what>.+)", "第 {n} 步：{what_t}"),
+]
+
+
+def translate(text: str, language: Language | str = LANGUAGE) -> str:
+    """``text`` (a note, warning or Log line from the estimators) in ``language``.
+
+    English stays as it is; in Chinese the first matching pattern of
+    :data:`NOTE_PATTERNS` gives the sentence, and a text made of several
+    sentences joined by '; ' is translated piece by piece.  A line no pattern
+    knows stays English (the completeness test lists them).
+    """
+    if language != "zh" or not text:
+        return text
+    return _translate_zh(text.strip())
+
+
+def _translate_zh(text: str) -> str:
+    if text in LABELS:
+        return label(text, "zh")
+    for pattern, template in _compiled():
+        match = pattern.fullmatch(text)
+        if match is not None:
+            values: dict[str, str] = {}
+            for name, value in match.groupdict().items():
+                value = value or ""
+                values[name] = value
+                values[f"{name}_t"] = _translate_zh(value) if value else ""
+                values[f"{name}_l"] = "、".join(label(v.strip(), "zh") for v in value.split(",")) if value else ""
+            return template.format(**values)
+    for separator, joined in (("; ", "；"), (": ", "："), (", ", "，")):
+        if separator in text:
+            head, _, tail = text.partition(separator)
+            left, right = _translate_zh(head), _translate_zh(tail)
+            if (left, right) != (head, tail):
+                return f"{left}{joined}{right}"
+    return text
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> list[tuple[Any, str]]:
+    import re
+
+    return [(re.compile(pattern), template) for pattern, template in NOTE_PATTERNS]
 
 
 def singletons_note(results: Sequence[Any], language: Language | str = LANGUAGE) -> str:

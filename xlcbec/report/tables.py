@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -62,6 +62,8 @@ class TableSpec:
     notes: tuple[str, ...] = ()
     column_widths: tuple[float, ...] = ()
     rules_after: tuple[int, ...] = ()
+    # The keys the header labels were looked up by (frame tables), so a test can check each has en and zh.
+    column_keys: tuple[str, ...] = ()
 
     @property
     def width(self) -> int:
@@ -76,6 +78,26 @@ class TableSpec:
     def values(self) -> list[list[CellValue]]:
         """Header and body values as a grid (for tests and text output)."""
         return [[c.value for c in row] for row in self.header + self.body]
+
+    def split(self, max_rows: int, language: Language | str = LANGUAGE) -> list["TableSpec"]:
+        """The table in parts of at most ``max_rows`` rows each (title, header, body, notes), for
+        printing: every part repeats the title (marked as continued) and the header; the notes
+        close the last part.  A table that fits is returned as it is."""
+        fixed = (1 if self.title else 0) + len(self.header)
+        per_part = max(1, max_rows - fixed)
+        if self.height <= max_rows or len(self.body) <= per_part:
+            return [self]
+        parts: list[TableSpec] = []
+        continued = label("continued", language)
+        for start in range(0, len(self.body), per_part):
+            body = self.body[start:start + per_part]
+            last = start + per_part >= len(self.body)
+            title = self.title if start == 0 or not self.title else (
+                f"{self.title}（{continued}）" if language == "zh" else f"{self.title} ({continued})")
+            rules = tuple(i - start for i in self.rules_after if start <= i < start + len(body) - 1)
+            parts.append(replace(self, key=f"{self.key}" if start == 0 else f"{self.key}_{start}", title=title,
+                                 body=body, notes=self.notes if last else (), rules_after=rules))
+        return parts
 
     def find_row(self, first_value: str) -> tuple[Cell, ...]:
         """The first body row whose first cell is ``first_value``."""
@@ -135,6 +157,7 @@ def regression_table(
     digits: int = 4,
     stat_digits: int | None = None,
     notes: Sequence[str] = (),
+    column_terms: Sequence[Mapping[str, str]] | None = None,
     control_terms: Sequence[str] = (),
 ) -> TableSpec:
     """The paper's regression table: one column per (label, result).
@@ -145,9 +168,12 @@ def regression_table(
     (label, flags) rows; by default ``City fixed effect`` / ``Year fixed
     effect`` follow each result's ``fixed_effects``.  ``controls_row`` gives
     the ``Control variables`` Yes/No flags (omitted when None).
-    ``extra_rows`` (e.g. Sobel Z) go under the coefficients.  ``control_terms``
-    (Settings ``show_controls = yes``) are listed under a ``Controls`` row
-    below them, coefficient and statistic as above; a term a column lacks is blank.
+    ``extra_rows`` (e.g. Sobel Z) go under the coefficients.  ``column_terms``
+    maps, per column, a row's term to the term of that column's model (the
+    heterogeneity tables: row ``Coast×CBEC`` is column (1)'s ``GxCBEC``).
+    ``control_terms`` (Settings ``show_controls = yes``) are listed under a
+    ``Controls`` row below them, coefficient and statistic as above; a term a
+    column lacks is blank.
     """
     if not columns:
         raise ValueError("regression_table needs at least one column")
@@ -172,10 +198,11 @@ def regression_table(
     def coefficient_rows(term: str) -> None:
         coef_row: list[Cell] = [Cell(labels.get(term, label(term, language)), None, "label")]
         stat_row: list[Cell] = [Cell("", None, "label")]
-        for result in results:
-            if term in result.params.index:
-                coef_row.append(starred_cell(result.params[term], result.pvalues[term], stars, digits=digits))
-                shown = result.tstats[term] if stat == "t" else result.std_errors[term]
+        for j, result in enumerate(results):
+            own = column_terms[j].get(term, term) if column_terms is not None else term
+            if own in result.params.index:
+                coef_row.append(starred_cell(result.params[own], result.pvalues[own], stars, digits=digits))
+                shown = result.tstats[own] if stat == "t" else result.std_errors[own]
                 stat_row.append(statistic_cell(shown, digits=stat_digits))
             else:
                 coef_row += [EMPTY]
@@ -251,8 +278,10 @@ def frame_table(
 
     Column headers and row labels go through :func:`label` unless given in
     ``column_labels``; numbers keep their values with ``number_formats`` per
-    column (default: integers '0', other numbers ``default_digits`` decimals);
-    NaN becomes an empty cell.
+    column (default: integers '0' -- a float column holding only whole
+    numbers, such as years and event times, counts as integers -- other
+    numbers ``default_digits`` decimals); a numeric index stays numeric;
+    True/False become Yes/No words; NaN becomes an empty cell.
     """
     number_formats = dict(number_formats or {})
     column_labels = dict(column_labels or {})
@@ -260,22 +289,38 @@ def frame_table(
     def head(name: Any) -> str:
         return column_labels.get(str(name), label(str(name), language))
 
+    keys: list[str] = []
     header_cells: list[Cell] = []
     if index:
-        index_name = index_label if index_label is not None else (head(frame.index.name) if frame.index.name else "")
+        if index_label is not None:
+            index_name = index_label
+        else:
+            index_name = head(frame.index.name) if frame.index.name else ""
+            if frame.index.name:
+                keys.append(str(frame.index.name))
         header_cells.append(Cell(index_name, None, "header"))
     header_cells += [Cell(head(c), None, "header") for c in frame.columns]
+    keys += [str(c) for c in frame.columns if str(c) not in column_labels]
 
+    whole = {str(c): _whole_numbers(frame[c]) for c in frame.columns}
+    index_whole = _whole_numbers(pd.Series(frame.index))
     body: list[tuple[Cell, ...]] = []
     for row_label, row in zip(frame.index, frame.itertuples(index=False, name=None)):
-        cells: list[Cell] = [Cell(label(str(row_label), language), None, "label")] if index else []
+        cells: list[Cell] = [_index_cell(row_label, index_whole, language)] if index else []
         for column, value in zip(frame.columns, row):
-            cells.append(_frame_cell(value, number_formats.get(str(column)), frame[column].dtype, default_digits))
+            fmt = number_formats.get(str(column)) or (formats.INTEGER if whole[str(column)] else None)
+            cells.append(_frame_cell(value, fmt, frame[column].dtype, default_digits, language))
         body.append(tuple(cells))
 
-    widths = ([max(16.0, min(40.0, _text_width(header_cells[0].value, [r[0].value for r in body])))] if index else []) + [
-        max(12.0, min(40.0, _text_width(head(c), []))) for c in frame.columns
-    ]
+    widths: list[float] = []
+    for j, head_cell in enumerate(header_cells):
+        shown = [_shown_text(r[j]) for r in body]
+        # A long header wraps onto two lines rather than widening a column of short numbers.
+        head_width = display_width(str(head_cell.value or ""))
+        words = max([display_width(w) for w in str(head_cell.value or "").split()] or [0])
+        header_need = max(math.ceil(head_width / 2) + 1, words) + 2.0
+        # Long text (policy titles, indicator names) wraps within 36 characters rather than widening the page.
+        widths.append(max(8.0, min(36.0, max(header_need, _text_width(None, shown) if shown else 0.0))))
     return TableSpec(
         key=key,
         title=title,
@@ -283,14 +328,47 @@ def frame_table(
         body=tuple(body),
         notes=tuple(notes),
         column_widths=tuple(widths),
+        column_keys=tuple(keys),
     )
 
 
-def _frame_cell(value: Any, number_format: str | None, dtype: Any, default_digits: int) -> Cell:
+def _whole_numbers(column: pd.Series) -> bool:
+    """A numeric column whose finite values are all whole numbers (years, event times, counts)."""
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+        return False
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    finite = values[np.isfinite(values)]
+    return finite.size > 0 and bool(np.all(finite == np.round(finite))) and bool(np.all(np.abs(finite) < 1e15))
+
+
+def _index_cell(value: Any, whole: bool, language: Language | str) -> Cell:
+    """A row label: numbers (years, event times, document numbers) stay numbers; text is labelled."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        number = float(value)
+        if math.isfinite(number):
+            if whole:
+                return Cell(int(round(number)), formats.INTEGER, "label")
+            return Cell(number, formats.decimals(4), "label")
+    return Cell(label(str(value), language), None, "label")
+
+
+def _shown_text(cell: Cell) -> str:
+    """Roughly what a cell shows (for column widths)."""
+    if cell.value is None:
+        return ""
+    if cell.is_number:
+        fmt = cell.number_format or ""
+        digits = len(fmt.split(".")[1].split('"')[0].split(")")[0]) if "." in fmt else 0
+        return f"{float(cell.value):,.{digits}f}" + "*" * fmt.count("*") + ("()" if "(" in fmt else "")
+    return str(cell.value)
+
+
+def _frame_cell(value: Any, number_format: str | None, dtype: Any, default_digits: int,
+                language: Language | str = LANGUAGE) -> Cell:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return EMPTY
     if isinstance(value, (bool, np.bool_)):
-        return Cell(str(bool(value)), None, "text")
+        return Cell(label("yes" if bool(value) else "no", language), None, "flag")
     if isinstance(value, (int, np.integer)):
         return Cell(int(value), number_format or formats.INTEGER, "number")
     if isinstance(value, (float, np.floating)):
@@ -298,8 +376,23 @@ def _frame_cell(value: Any, number_format: str | None, dtype: Any, default_digit
         if not math.isfinite(number):
             return EMPTY
         fmt = number_format or (formats.INTEGER if pd.api.types.is_integer_dtype(dtype) else formats.decimals(default_digits))
+        if fmt == formats.INTEGER and number == round(number):
+            return Cell(int(round(number)), fmt, "number")
         return Cell(number, fmt, "number")
-    return Cell(str(value), None, "text")
+    return Cell(label(str(value), language), None, "text")
+
+
+def whole_numbers_plain(table: TableSpec) -> TableSpec:
+    """``table`` with whole-number body values shown without decimals (0 and 1, not 0.0000; the paper's Table 3)."""
+    body = []
+    for row in table.body:
+        cells = []
+        for c in row:
+            if isinstance(c.value, (int, float)) and c.role == "number" and float(c.value).is_integer():
+                c = Cell(int(c.value), formats.INTEGER, c.role)
+            cells.append(c)
+        body.append(tuple(cells))
+    return replace(table, body=tuple(body))
 
 
 def display_width(text: str) -> int:
