@@ -387,7 +387,8 @@ CASES = [
     Case("indicator_direction_unknown", set_cell("Indicators", 6, "direction", "up"), ("direction must be + (higher is better)",),
          sheet="Indicators", row=6, column="direction", only="index"),
     # -- Policies and Keywords
-    Case("policy_text_empty", set_cell("Policies", 3, "text", None), ("the policy text is empty in cell D3",),
+    Case("policy_text_empty", edit(lambda wb: [wb["Policies"].cell(3, c).__setattr__("value", None) for c in (2, 4)]),
+         ("the policy text (or at least its title) is empty in cell D3",),
          sheet="Policies", row=3, column="text", only="policy_text"),
     Case("keyword_listed_twice", edit(lambda wb: (wb["Keywords"].append(["trade", "跨境"]), wb["Keywords"].append(["logistics", "跨境"]))),
          ("the keyword '跨境' is listed more than once",), sheet="Keywords", row="rows 2, 3", column="keyword",

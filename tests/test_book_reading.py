@@ -234,9 +234,13 @@ def test_keywords_and_policies_are_checked(tmp_path):
     keywords = pd.DataFrame({"theme": ["a", "b"], "keyword": ["数字", "数字"]})
     with pytest.raises(InputError, match="listed more than once"):
         read_inputs(input_book(tmp_path / "k.xlsx", keywords=keywords))
-    policies = pd.DataFrame({"year": [2015], "title": ["t"], "issuer": ["i"], "text": [None]})
-    with pytest.raises(InputError, match="the policy text is empty in cell D2"):
+    policies = pd.DataFrame({"year": [2015], "title": [None], "issuer": ["i"], "text": [None]})
+    with pytest.raises(InputError, match=r"the policy text \(or at least its title\) is empty in cell D2"):
         read_inputs(input_book(tmp_path / "p.xlsx", policies=policies))
+    # A title without text is counted on its title, and the Log says so.
+    titled = read_inputs(input_book(tmp_path / "t.xlsx", policies=policies.assign(title=["跨境电商 平台"])))
+    assert titled.policies["text"].tolist() == ["跨境电商 平台"]
+    assert any("1 Policies row(s) have no text: their title is counted" in note for note in titled.notes)
 
 
 def test_check_collects_problems_from_every_sheet(tmp_path):

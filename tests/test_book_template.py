@@ -21,10 +21,12 @@ import pandas as pd
 import pytest
 
 from tests.book_files import small_cities, small_panel
-from xlcbec.book.contract import INPUT_SHEETS
+from xlcbec.book.aliases import column_code, column_header, sheet_code, sheet_title
+from xlcbec.book.column_guide import PANEL_GUIDE, PANEL_GUIDE_BY_CODE
+from xlcbec.book.contract import INPUT_SHEETS, INSTRUCTIONS_SHEET
 from xlcbec.book.reading import check_workbook, read_inputs
 from xlcbec.book.settings import SETTING_SPECS, Settings
-from xlcbec.book.template import write_input_workbook, write_template
+from xlcbec.book.template import GROUP_FILLS, write_input_workbook, write_template
 from xlcbec.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,9 +37,10 @@ READ_BACK = 1e-14
 def test_template_has_every_sheet_and_every_key(tmp_path, language):
     path = write_template(tmp_path / f"template_{language}.xlsx", language=language)
     workbook = openpyxl.load_workbook(path)
-    assert workbook.sheetnames == list(INPUT_SHEETS)
-    settings = workbook["Settings"]
-    assert [c.value for c in settings[1]] == ["Key", "Value", "Description"]
+    assert workbook.sheetnames == [INSTRUCTIONS_SHEET[language], *(sheet_title(s, language) for s in INPUT_SHEETS)]
+    sheets = {sheet_code(name): workbook[name] for name in workbook.sheetnames[1:]}
+    settings = sheets["Settings"]
+    assert [c.value for c in settings[1]] == [column_header("Settings", c, language) for c in ("Key", "Value", "Description")]
     keys = [settings.cell(r, 1).value for r in range(2, settings.max_row + 1)]
     assert keys == [spec.key for spec in SETTING_SPECS]
     for r, spec in enumerate(SETTING_SPECS, start=2):
@@ -48,9 +51,12 @@ def test_template_has_every_sheet_and_every_key(tmp_path, language):
     expected = {"language": "zh"} if language == "zh" else {}
     assert {k: v for k, v in values.items() if v is not None} == expected
     for name in INPUT_SHEETS:
-        assert workbook[name].freeze_panes == "A2"
-    assert workbook["Panel"]["A1"].value == "city" and workbook["Panel"]["B1"].value == "year"
-    assert [c.value for c in workbook["Indicators"][1]] == ["index", "column", "dimension", "direction", "include"]
+        assert sheets[name].freeze_panes == "A2"
+    panel_headers = [c.value for c in sheets["Panel"][1]]
+    assert [column_code("Panel", h) for h in panel_headers] == [c.code for c in PANEL_GUIDE]
+    assert panel_headers[:2] == (["城市 city", "年份 year"] if language == "zh" else ["city", "year"])
+    assert [column_code("Indicators", c.value) for c in sheets["Indicators"][1]] == [
+        "index", "column", "dimension", "direction", "include", "name", "unit"]
     assert check_workbook(path) == []
     read = read_inputs(path).settings
     assert read == (Settings(language="zh") if language == "zh" else Settings())
@@ -58,7 +64,7 @@ def test_template_has_every_sheet_and_every_key(tmp_path, language):
 
 def test_chinese_template_describes_in_chinese(tmp_path):
     workbook = openpyxl.load_workbook(write_template(tmp_path / "zh.xlsx", language="zh"))
-    description = workbook["Settings"]["C19"].value  # bandwidth
+    description = workbook["设置 Settings"]["C19"].value  # bandwidth
     assert description.startswith("核匹配带宽") and "默认：0.06" in description
 
 
@@ -108,3 +114,65 @@ def test_core_and_report_do_not_import_excel_libraries():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"report imported {done.stdout.strip()} {done.stderr[-500:]}"
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_template_is_prefilled_explained_and_validated(tmp_path, language):
+    path = write_template(tmp_path / f"t_{language}.xlsx", language=language)
+    inputs = read_inputs(path)
+    assert len(inputs.cities) == 285 and inputs.cities["pilot_year"].notna().sum() == 154
+    assert set(inputs.indicators["index"]) == {"HQD", "diginf"} and len(inputs.indicators) == 26
+    assert len(inputs.keywords) > 140 and len(inputs.policies) == 20
+    assert any("title is counted" in note for note in inputs.notes)  # the pre-filled titles, said in the Log
+    workbook = openpyxl.load_workbook(path)
+    sheets = {sheet_code(name): workbook[name] for name in workbook.sheetnames[1:]}
+    panel = sheets["Panel"]
+    for cell in panel[1]:
+        guide = PANEL_GUIDE_BY_CODE[column_code("Panel", cell.value)]
+        assert cell.comment is not None and guide.unit(language) in cell.comment.text
+        assert cell.fill.fgColor.rgb.endswith(GROUP_FILLS[guide.group])
+    lists = {str(v.sqref).split(":")[0]: v.formula1 for v in sheets["Cities"].data_validations.dataValidation}
+    assert lists["E2"] == '"0,1"' and lists["G2"] == '"0,1"'  # coastal, municipality
+    assert lists["D2"] == ('"东部,中部,西部,东北"' if language == "zh" else '"east,central,west,northeast"')
+    lists = {str(v.sqref).split(":")[0]: v.formula1 for v in sheets["Indicators"].data_validations.dataValidation}
+    assert lists["D2"] == '"+,-"' and lists["E2"] == ('"是,否"' if language == "zh" else '"yes,no"')
+    instructions = [c.value for c in workbook.worksheets[0]["A"] if c.value]
+    assert any("pilot" in str(v) or "综试区" in str(v) for v in instructions)
+
+
+def test_template_bytes_depend_only_on_the_code(tmp_path):
+    first = write_template(tmp_path / "a.xlsx", language="zh").read_bytes()
+    second = write_template(tmp_path / "b.xlsx", language="zh").read_bytes()
+    assert first == second
+
+
+def test_an_emptied_keywords_sheet_means_the_built_in_dictionary(tmp_path):
+    path = write_template(tmp_path / "t.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    workbook["Keywords"].delete_rows(2, workbook["Keywords"].max_row)
+    workbook.save(path)
+    inputs = read_inputs(path)
+    assert inputs.keywords.empty
+    assert any("Keywords sheet is empty or absent: the policy-text analysis uses the built-in dictionary" in n
+               for n in inputs.notes)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_renders_the_chinese_template(tmp_path):
+    """The template as a user's office suite shows it: LibreOffice opens it and prints every sheet (PDF, then PNG)."""
+    import shutil
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    path = write_template(tmp_path / "cbec_template_zh.xlsx", language="zh")
+    done = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                           "pdf", "--outdir", str(tmp_path), str(path)], capture_output=True, text=True, timeout=300)
+    pdf = tmp_path / "cbec_template_zh.pdf"
+    assert done.returncode == 0 and pdf.exists(), done.stderr[-500:]
+    text = pdf.read_bytes()
+    assert text.startswith(b"%PDF") and len(text) > 50_000  # the instructions, Panel headers and 285 cities
+    if shutil.which("pdftoppm"):  # the first page as PNG, to look at (kept in the test's tmp_path)
+        subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                       check=True, timeout=120)
+        assert list(tmp_path.glob("page*.png"))

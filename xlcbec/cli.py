@@ -1,4 +1,4 @@
-"""The ``xlcbec`` command: demo, template, refresh, check, addin.
+"""The ``xlcbec`` command: demo, template, import, refresh, check, addin.
 
 Exit codes: 0 success; 2 bad input (one message per problem on stderr, naming
 sheet, row and column); 1 unexpected failure (a short message, nothing
@@ -263,6 +263,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_INPUT
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from xlcbec.jobs import import_tables
+
+    report = import_tables([Path(s) for s in args.source], Path(args.out), into=Path(args.into) if args.into else None,
+                           skip_unmatched=args.skip_unmatched, force=args.force)
+    print("\n".join(report.lines()))
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """``xlcbec report BOOK -o REPORT.docx``: the Word report of a refreshed workbook (BOOK is only read)."""
     import warnings
@@ -328,6 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the inputs and list every problem")
     check.add_argument("book")
     check.set_defaults(func=cmd_check)
+
+    importer = sub.add_parser("import", help="yearbook-style tables (.xlsx or .csv, wide or long) into a template's Panel")
+    importer.add_argument("source", nargs="+", help="tables: one sheet per variable with cities x years, or long tables")
+    importer.add_argument("-o", "--out", required=True, help="the workbook to write (.xlsx)")
+    importer.add_argument("--into", help="the template to fill (default: a fresh template); it is only read")
+    importer.add_argument("--skip-unmatched", action="store_true", help="leave out rows whose city matches none of the 285")
+    importer.add_argument("--force", action="store_true", help="replace the output if it exists")
+    importer.set_defaults(func=cmd_import)
 
     report = sub.add_parser("report", help="write the Word report (.docx) of a refreshed workbook")
     report.add_argument("book")

@@ -150,6 +150,7 @@ these shares; the signs and significance of the a and b paths are the check.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -161,6 +162,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from xlcbec.core.index.system import SystemIndicator, indicator_system, system_indicator
 from xlcbec.core.options import SEED
 
 if TYPE_CHECKING:
@@ -185,124 +187,72 @@ Kind = Literal["level", "excess", "share", "upgrading"]
 
 
 @dataclass(frozen=True)
-class Indicator:
-    """One indicator of a composite index, with its generating parameters (step 5).
+class Indicator(SystemIndicator):
+    """One built-in indicator (:class:`~xlcbec.core.index.system.SystemIndicator`) with its generating parameters (step 5).
 
-    ``column`` is the Panel column, ``index`` the composite it belongs to
-    (``HQD`` or ``diginf``), ``direction`` ``+``/``-`` as on the Indicators sheet.
     ``centre`` and ``spread`` are on the kind's transform scale; ``path`` is in
     the indicator's unit per year; ``effect`` and ``noise`` are relative to the
     level for "level"/"excess" kinds and in percentage points for "share".
     """
 
-    column: str
-    index: str
-    dimension: str
-    dimension_zh: str
-    name_zh: str
-    name_en: str
-    unit: str
-    direction: Literal["+", "-"]
-    kind: Kind
-    centre: float
-    spread: float
-    beta: float
-    path: float
-    effect: float
-    noise: float
+    kind: Kind = "level"
+    centre: float = 0.0
+    spread: float = 0.0
+    beta: float = 0.0
+    path: float = 0.0
+    effect: float = 0.0
+    noise: float = 0.0
 
 
 def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def _generated(column: str, kind: Kind, centre: float, spread: float, beta: float, path: float, effect: float,
+               noise: float) -> Indicator:
+    """A built-in indicator (names, unit, direction from :mod:`xlcbec.core.index.system`) with its generating parameters."""
+    known = system_indicator(column)
+    return Indicator(**dataclasses.asdict(known), kind=kind, centre=centre, spread=spread, beta=beta, path=path,
+                     effect=effect, noise=noise)
+
+
 _LN = math.log
-# The 20 indicators of the HQD system (data/README.md, "Indicator system"): same order, names, units and directions.
+# The 20 indicators of the HQD system (xlcbec/data/indicator_system.csv): same order, names, units and directions.
 HQD_INDICATORS: tuple[Indicator, ...] = (
-    Indicator("sci_exp_share", "HQD", "Innovation", "创新发展", "科学技术支出占地方一般公共预算支出比重",
-              "Science & technology expenditure / local general budget expenditure", "%", "+",
-              "level", _LN(1.6), 0.55, 0.7, 0.05, 0.25, 0.05),
-    Indicator("patents_per_10k", "HQD", "Innovation", "创新发展", "每万人专利授权数",
-              "Patents granted per 10,000 residents", "件/万人", "+",
-              "level", _LN(4.0), 0.85, 0.8, 1.0, 0.25, 0.06),
-    Indicator("students_per_10k", "HQD", "Innovation", "创新发展", "每万人普通高等学校在校学生数",
-              "Regular higher-education students per 10,000 residents", "人/万人", "+",
-              "level", _LN(120.0), 0.90, 0.7, 3.0, 0.20, 0.03),
-    Indicator("urban_rural_income_ratio", "HQD", "Coordination", "协调发展", "城乡居民人均可支配收入比",
-              "Urban-to-rural per capita disposable income ratio", "ratio (rural=1)", "-",
-              "excess", _LN(1.5), 0.25, 0.5, -0.04, 0.15, 0.03),
-    Indicator("tertiary_share", "HQD", "Coordination", "协调发展", "第三产业增加值占GDP比重",
-              "Tertiary industry value added / GDP", "%", "+",
-              "share", _logit(0.39), 0.40, 0.6, 0.8, 3.0, 0.8),
-    Indicator("ind_upgrading", "HQD", "Coordination", "协调发展", "产业结构高级化指数",
-              "Industrial structure upgrading (tertiary / secondary value added)", "ratio", "+",
-              "upgrading", 0.0, 0.0, 0.0, 0.07, 0.20, 0.03),
-    Indicator("fiscal_self_sufficiency", "HQD", "Coordination", "协调发展", "财政自给率",
-              "Fiscal self-sufficiency (general budget revenue / expenditure)", "%", "+",
-              "share", _logit(0.42), 0.75, 0.7, 0.0, 4.0, 1.5),
-    Indicator("wastewater_per_gdp", "HQD", "Green", "绿色发展", "单位GDP工业废水排放量",
-              "Industrial wastewater discharge per unit GDP", "吨/万元", "-",
-              "level", _LN(4.0), 0.55, 0.4, -0.03, 0.15, 0.06),
-    Indicator("so2_per_gdp", "HQD", "Green", "绿色发展", "单位GDP工业二氧化硫排放量",
-              "Industrial SO2 emissions per unit GDP", "吨/亿元", "-",
-              "level", _LN(20.0), 0.55, 0.5, -0.2, 0.15, 0.08),
-    Indicator("green_coverage", "HQD", "Green", "绿色发展", "建成区绿化覆盖率",
-              "Green coverage rate of built-up area", "%", "+",
-              "share", _logit(0.38), 0.22, 0.4, 0.3, 1.5, 0.6),
-    Indicator("waste_treatment", "HQD", "Green", "绿色发展", "生活垃圾无害化处理率",
-              "Harmless treatment rate of domestic waste", "%", "+",
-              "share", _logit(0.85), 0.35, 0.4, 0.2, 2.0, 0.5),
-    Indicator("pm25", "HQD", "Green", "绿色发展", "PM2.5年均浓度",
-              "Annual mean PM2.5 concentration", "μg/m³", "-",
-              "level", _LN(48.0), 0.30, 0.2, -1.0, 0.08, 0.04),
-    Indicator("trade_openness", "HQD", "Openness", "开放发展", "进出口总额占GDP比重",
-              "Total imports and exports / GDP (trade openness)", "%", "+",
-              "level", _LN(9.0), 0.85, 0.6, 0.0, 0.30, 0.05),
-    Indicator("fdi_share", "HQD", "Openness", "开放发展", "实际利用外资额占GDP比重",
-              "Actually utilized FDI / GDP", "%", "+",
-              "level", _LN(1.1), 0.75, 0.4, 0.0, 0.25, 0.10),
-    Indicator("tourism_fx_share", "HQD", "Openness", "开放发展", "国际旅游外汇收入占GDP比重",
-              "International tourism foreign-exchange receipts / GDP", "%", "+",
-              "level", _LN(0.3), 0.75, 0.4, 0.0, 0.25, 0.08),
-    Indicator("urban_income", "HQD", "Sharing", "共享发展", "城镇居民人均可支配收入",
-              "Per capita disposable income of urban residents", "元", "+",
-              "level", _LN(19000.0), 0.18, 0.8, 2000.0, 0.10, 0.01),
-    Indicator("hospital_beds_per_10k", "HQD", "Sharing", "共享发展", "每万人医院床位数",
-              "Hospital beds per 10,000 residents", "张/万人", "+",
-              "level", _LN(42.0), 0.22, 0.5, 1.5, 0.10, 0.02),
-    Indicator("physicians_per_10k", "HQD", "Sharing", "共享发展", "每万人执业（助理）医师数",
-              "Licensed (assistant) physicians per 10,000 residents", "人/万人", "+",
-              "level", _LN(18.0), 0.25, 0.6, 0.8, 0.10, 0.02),
-    Indicator("library_books_per_100", "HQD", "Sharing", "共享发展", "每百人公共图书馆藏书",
-              "Public library collection per 100 residents", "册/百人", "+",
-              "level", _LN(50.0), 0.60, 0.6, 3.0, 0.15, 0.03),
-    Indicator("unemployment_rate", "HQD", "Sharing", "共享发展", "城镇登记失业率",
-              "Registered urban unemployment rate", "%", "-",
-              "share", _logit(0.032), 0.25, 0.3, -0.03, 0.3, 0.15),
+    _generated("sci_exp_share", "level", _LN(1.6), 0.55, 0.7, 0.05, 0.25, 0.05),
+    _generated("patents_per_10k", "level", _LN(4.0), 0.85, 0.8, 1.0, 0.25, 0.06),
+    _generated("students_per_10k", "level", _LN(120.0), 0.90, 0.7, 3.0, 0.20, 0.03),
+    _generated("urban_rural_income_ratio", "excess", _LN(1.5), 0.25, 0.5, -0.04, 0.15, 0.03),
+    _generated("tertiary_share", "share", _logit(0.39), 0.40, 0.6, 0.8, 3.0, 0.8),
+    _generated("ind_upgrading", "upgrading", 0.0, 0.0, 0.0, 0.07, 0.20, 0.03),
+    _generated("fiscal_self_sufficiency", "share", _logit(0.42), 0.75, 0.7, 0.0, 4.0, 1.5),
+    _generated("wastewater_per_gdp", "level", _LN(4.0), 0.55, 0.4, -0.03, 0.15, 0.06),
+    _generated("so2_per_gdp", "level", _LN(20.0), 0.55, 0.5, -0.2, 0.15, 0.08),
+    _generated("green_coverage", "share", _logit(0.38), 0.22, 0.4, 0.3, 1.5, 0.6),
+    _generated("waste_treatment", "share", _logit(0.85), 0.35, 0.4, 0.2, 2.0, 0.5),
+    _generated("pm25", "level", _LN(48.0), 0.30, 0.2, -1.0, 0.08, 0.04),
+    _generated("trade_openness", "level", _LN(9.0), 0.85, 0.6, 0.0, 0.30, 0.05),
+    _generated("fdi_share", "level", _LN(1.1), 0.75, 0.4, 0.0, 0.25, 0.10),
+    _generated("tourism_fx_share", "level", _LN(0.3), 0.75, 0.4, 0.0, 0.25, 0.08),
+    _generated("urban_income", "level", _LN(19000.0), 0.18, 0.8, 2000.0, 0.10, 0.01),
+    _generated("hospital_beds_per_10k", "level", _LN(42.0), 0.22, 0.5, 1.5, 0.10, 0.02),
+    _generated("physicians_per_10k", "level", _LN(18.0), 0.25, 0.6, 0.8, 0.10, 0.02),
+    _generated("library_books_per_100", "level", _LN(50.0), 0.60, 0.6, 3.0, 0.15, 0.03),
+    _generated("unemployment_rate", "share", _logit(0.032), 0.25, 0.3, -0.03, 0.3, 0.15),
 )
 
 # Six input-output indicators of digital infrastructure, in the spirit of Wang Qin et al. (2023).
 DIGINF_INDICATORS: tuple[Indicator, ...] = (
-    Indicator("di_broadband", "diginf", "input", "投入", "每百人互联网宽带接入用户数",
-              "Broadband internet subscribers per 100 residents", "户/百人", "+",
-              "level", _LN(16.0), 0.35, 0.7, 2.5, 0.30, 0.03),
-    Indicator("di_mobile", "diginf", "input", "投入", "每百人移动电话用户数",
-              "Mobile phone subscribers per 100 residents", "户/百人", "+",
-              "level", _LN(80.0), 0.25, 0.6, 3.0, 0.20, 0.02),
-    Indicator("di_fiber", "diginf", "input", "投入", "光缆线路密度",
-              "Optical cable length per square kilometre", "公里/平方公里", "+",
-              "level", _LN(1.0), 0.60, 0.5, 0.12, 0.30, 0.04),
-    Indicator("di_telecom_rev", "diginf", "output", "产出", "人均电信业务收入",
-              "Telecommunication business revenue per resident", "元/人", "+",
-              "level", _LN(850.0), 0.35, 0.7, 20.0, 0.25, 0.03),
-    Indicator("di_postal_rev", "diginf", "output", "产出", "人均邮政业务收入",
-              "Postal business revenue per resident", "元/人", "+",
-              "level", _LN(80.0), 0.60, 0.6, 25.0, 0.40, 0.04),
-    Indicator("di_dfi", "diginf", "output", "产出", "数字普惠金融指数",
-              "Digital financial inclusion index", "index", "+",
-              "level", _LN(80.0), 0.15, 0.8, 20.0, 0.15, 0.02),
+    _generated("di_broadband", "level", _LN(16.0), 0.35, 0.7, 2.5, 0.30, 0.03),
+    _generated("di_mobile", "level", _LN(80.0), 0.25, 0.6, 3.0, 0.20, 0.02),
+    _generated("di_fiber", "level", _LN(1.0), 0.60, 0.5, 0.12, 0.30, 0.04),
+    _generated("di_telecom_rev", "level", _LN(850.0), 0.35, 0.7, 20.0, 0.25, 0.03),
+    _generated("di_postal_rev", "level", _LN(80.0), 0.60, 0.6, 25.0, 0.40, 0.04),
+    _generated("di_dfi", "level", _LN(80.0), 0.15, 0.8, 20.0, 0.15, 0.02),
 )
 
+if [i.column for i in (*HQD_INDICATORS, *DIGINF_INDICATORS)] != [i.column for i in indicator_system()]:
+    raise RuntimeError("the demo's indicators must be those of xlcbec/data/indicator_system.csv, in its order")
 HQD_COLUMNS: tuple[str, ...] = tuple(ind.column for ind in HQD_INDICATORS)
 DIGINF_COLUMNS: tuple[str, ...] = tuple(ind.column for ind in DIGINF_INDICATORS)
 CONTROL_COLUMNS: tuple[str, ...] = ("lnpop", "lnaca", "lngdp", "lngov", "lninter", "urban", "lncons")

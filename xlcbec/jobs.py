@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -24,6 +24,9 @@ from xlcbec.book.settings import Settings, locate_option
 from xlcbec.core.results import estimates_frame
 from xlcbec.errors import EstimationError, InputError, InputErrors, NotApplicableError, XlcbecError, XlcbecWarning
 from xlcbec.study import PANEL_SHEET, Study, locate_in_panel, prepare_study, study_problems, treatment_problems
+
+if TYPE_CHECKING:
+    from xlcbec.book.table_import import ImportReport
 
 # Analyses whose failure to estimate is the user's problem to fix (exit 2);
 # for the others an estimation problem skips that analysis with a Log line.
@@ -86,8 +89,21 @@ def prepare_inputs(inputs: Any, analyses: Sequence[str]) -> Study:
 
     Raises the problems found before any analysis runs (an :class:`InputErrors`
     when there are several), each located where the user can fix it: the
-    Settings row of a key, or the Cities cell behind a merged column.
+    Settings row of a key, or the Cities cell behind a merged column, under
+    the sheet and header names the workbook uses (``inputs.spelling``).
     """
+    spelling = getattr(inputs, "spelling", None)
+    if spelling is None:
+        return _prepare_inputs(inputs, analyses)
+    try:
+        study = _prepare_inputs(inputs, analyses)
+    except (InputError, InputErrors) as error:
+        raise spelling.place(error) from None
+    locate = study.locate
+    return replace(study, locate=lambda error: spelling.place(locate(error)))
+
+
+def _prepare_inputs(inputs: Any, analyses: Sequence[str]) -> Study:
     from xlcbec.book.input_sheets import merge_cities
 
     settings: Settings = inputs.settings
@@ -346,6 +362,65 @@ def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
     backend.reset_result_sheet(LOG)
     backend.write_frame(LOG, sheets.localise_log(log_frame(report, source=source), language))
 
+
+# --- import ---------------------------------------------------------------------
+
+
+def import_tables(sources: Sequence[Path], output: Path, *, into: Path | None = None, skip_unmatched: bool = False,
+                  force: bool = False) -> ImportReport:
+    """Yearbook-style tables (wide or long; .xlsx or .csv) into the Panel of a new workbook ``output``.
+
+    ``into`` is the template to fill (default: a fresh template, in Chinese
+    when the tables name their cities in Chinese); it is only read.  Every
+    output path is checked against the inputs first; an existing ``output``
+    is refused unless ``force``.  Unmatched city names and city-years given
+    twice raise located :class:`InputError` s and nothing is written (unmatched
+    names are skipped, and listed, with ``skip_unmatched``).  Returns an
+    :class:`~xlcbec.book.table_import.ImportReport` (``lines()`` is the summary).
+    """
+    from xlcbec.book.atomic import atomic_write, check_output_paths
+    from xlcbec.book.table_import import ImportReport, collect_tables, fill_panel
+
+    sources = [Path(s) for s in sources]
+    output = Path(output)
+    if not sources:
+        raise InputError("no tables to import", fix="name one or more .xlsx or .csv files")
+    if output.suffix.lower() != ".xlsx":
+        raise InputError(f"the output {output.name!r} must be an .xlsx file", fix="end the -o name with .xlsx")
+    check_output_paths([*sources, *([into] if into is not None else [])], {"-o": output})
+    if output.exists() and not force:
+        raise InputError(f"'{output}' exists", fix="choose another name, or pass --force to replace it")
+    imported = collect_tables(sources, skip_unmatched=skip_unmatched)
+    workbook, target = _import_target(into, imported)
+    fill_panel(workbook, imported.panel, target=target)
+    atomic_write(output, workbook.save, overwrite=force)
+    panel = imported.panel
+    years = (int(panel["year"].min()), int(panel["year"].max())) if len(panel) else None
+    return ImportReport(
+        output=output, rows=len(panel), cities=int(panel["city"].nunique()), years=years,
+        variables=tuple(str(c) for c in panel.columns if c not in ("city", "year")), tables=imported.tables,
+        thousands=imported.thousands, text_numbers=imported.text_numbers, placeholders=imported.placeholders,
+        skipped=imported.skipped,
+    )
+
+
+def _import_target(into: Path | None, imported: Any) -> tuple[Any, str]:
+    """The workbook an import fills: ``into`` loaded (refused when re-saving would lose parts) or a fresh template."""
+    if into is None:
+        from xlcbec.book.template import template_workbook
+
+        return template_workbook("zh" if imported.chinese_names else "en"), "the new template"
+    import openpyxl
+
+    from xlcbec.book.openpyxl_losses import parts_openpyxl_would_drop
+    from xlcbec.book.package import open_package
+
+    package = open_package(into)
+    lost = parts_openpyxl_would_drop(package.path, rebuilt_sheets=())
+    if lost:
+        raise InputError(f"importing into '{into}' would lose " + "; ".join(lost),
+                         fix="import into a fresh template (`xlcbec template`), then copy the other sheets over")
+    return openpyxl.load_workbook(package.path), f"'{into}'"
 
 # --- the Word report ------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ POLICIES = "Policies"
 KEYWORDS = "Keywords"
 
 INPUT_SHEETS: tuple[str, ...] = (SETTINGS, PANEL, CITIES, INDICATORS, POLICIES, KEYWORDS)
+# The template's first sheet: what to fill and how to run; xlcbec never reads it.
+INSTRUCTIONS_SHEET: dict[str, str] = {"en": "Read me", "zh": "说明"}
 # Panel is the only sheet without which nothing can run; the others may be
 # absent (defaults, no city attributes, no index, no policy documents).
 REQUIRED_SHEETS: tuple[str, ...] = (PANEL,)
@@ -80,10 +82,15 @@ ANALYSIS_SHEET: dict[str, str] = {
 
 SETTINGS_COLUMNS: tuple[str, ...] = ("Key", "Value", "Description")
 INDICATORS_COLUMNS: tuple[str, ...] = ("index", "column", "dimension", "direction", "include")
+# Shown on the template's Indicators sheet for the reader; xlcbec does not use them.
+INDICATORS_INFO_COLUMNS: tuple[str, ...] = ("name", "unit")
 POLICIES_COLUMNS: tuple[str, ...] = ("year", "title", "issuer", "text")
 KEYWORDS_COLUMNS: tuple[str, ...] = ("theme", "keyword")
 # Cities: the unit column (Settings `unit`) first, then time-invariant attributes.
 CITIES_ATTRIBUTES: tuple[str, ...] = ("province", "region", "coastal", "cluster", "municipality", "pilot_year")
+# The city's name beside its code (Cities; written by import on Panel); text, never used in a model.
+CITY_NAME = "city_name"
+
 # Panel: the unit and time columns (Settings `unit`, `time`), then numeric columns.
 
 # Columns that must be numbers wherever they appear (0/1 flags and years).

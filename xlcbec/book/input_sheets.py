@@ -390,8 +390,16 @@ def _yes_no(value: Any) -> bool | None:
     return None
 
 
+TITLE_ONLY = "title_only"  # frame.attrs key: Policies rows whose empty text was taken from the title
+
+
 def policies_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: bool = False) -> pd.DataFrame:
-    """Policies typed: year (whole number, may be empty), title, issuer, text (required)."""
+    """Policies typed: year (whole number, may be empty), title, issuer, text.
+
+    A row with a title and no text is counted on its title (the template
+    lists document titles; the user pastes the texts): the number of such
+    rows is ``attrs[TITLE_ONLY]``, for a Log line.  A row with neither is an error.
+    """
     if not len(frame.columns):
         return empty_table(POLICIES)
     table = _canonical_headers(frame, POLICIES, POLICIES_COLUMNS, ("text",))
@@ -400,9 +408,17 @@ def policies_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: b
     year = problems.run(lambda: integer_column(table, "year", POLICIES, what="a year")) if "year" in table.columns else pd.Series(pd.NA, index=table.index, dtype="Int64")
     title = problems.run(lambda: text_column(table, "title", POLICIES)) if "title" in table.columns else pd.Series([None] * n, index=table.index, dtype=object)
     issuer = problems.run(lambda: text_column(table, "issuer", POLICIES)) if "issuer" in table.columns else pd.Series([None] * n, index=table.index, dtype=object)
-    text = _required_text(table, "text", POLICIES, problems, "the policy text")
+    typed = problems.run(lambda: text_column(table, "text", POLICIES))
+    title_only = 0
+    if typed is not None and title is not None:
+        from_title = typed.isna() & title.notna()
+        title_only = int(from_title.sum())
+        table = table.assign(text=typed.where(~from_title, title))
+    text = _required_text(table, "text", POLICIES, problems, "the policy text (or at least its title)")
     problems.finish()
-    return pd.DataFrame({"year": year, "title": title, "issuer": issuer, "text": text}, index=table.index)
+    out = pd.DataFrame({"year": year, "title": title, "issuer": issuer, "text": text}, index=table.index)
+    out.attrs[TITLE_ONLY] = title_only
+    return out
 
 
 def keywords_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: bool = False) -> pd.DataFrame:
@@ -481,7 +497,8 @@ def merge_cities(panel: pd.DataFrame, cities: pd.DataFrame, unit: str) -> Merged
             sheet=PANEL,
             row=rows,
             column=unit,
-            fix="add a Cities row for each of them, correct the identifiers, or leave the Cities sheet empty",
+            fix="type each city as on the Cities sheet (the template's 6-digit division codes; `xlcbec import` matches "
+            "city names to them), add a Cities row for each of them, or leave the Cities sheet empty",
         )
     merged = panel.copy()
     city_rows = cities.index.to_numpy()[position]

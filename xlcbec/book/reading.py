@@ -24,6 +24,14 @@ from typing import Any, Literal, Protocol
 import pandas as pd
 
 from xlcbec.book import input_sheets
+from xlcbec.book.aliases import (
+    SHEET_NAMES_ZH,
+    BookSpelling,
+    canonical_columns,
+    canonical_values,
+    find_sheet,
+    sheet_code,
+)
 from xlcbec.book.cell_refs import cell_name, column_letter
 from xlcbec.book.cells import RECALCULATE, UNCACHED, CellError, frame_from_values, numeric_column
 from xlcbec.book.contract import CITIES, INDICATORS, KEYWORDS, PANEL, POLICIES, REQUIRED_SHEETS, SETTINGS
@@ -248,7 +256,7 @@ def sheet_frame(source: SheetSource, sheet: str) -> pd.DataFrame:
     if sheet not in names:
         raise missing_sheet_error(sheet, names)
     merged_data = getattr(source, "merged_data", None)
-    if sheet in DATA_SHEETS and callable(merged_data):
+    if (sheet_code(sheet) or sheet) in DATA_SHEETS and callable(merged_data):
         ranges = merged_data(sheet)
         if ranges:
             shown = ", ".join(f"{cell_name(r1, c1)}:{cell_name(r2, c2)}" for r1, c1, r2, c2 in ranges[:8])
@@ -268,8 +276,9 @@ def sheet_frame(source: SheetSource, sheet: str) -> pd.DataFrame:
 def missing_sheet_error(sheet: str, found: Sequence[str]) -> InputError:
     close = [n for n in found if n.strip().lower() == sheet.lower()] or difflib.get_close_matches(sheet, list(found), n=1, cutoff=0.75)
     fix = f"rename the sheet '{close[0]}' to '{sheet}' (sheet names are fixed)" if close else f"add a sheet named '{sheet}' (use `xlcbec template` for a blank workbook with every sheet)"
+    chinese = f" (or '{SHEET_NAMES_ZH[sheet]}')" if sheet in SHEET_NAMES_ZH else ""
     return InputError(
-        f"the workbook has no sheet named '{sheet}'; sheets found: {', '.join(repr(n) for n in found) or 'none'}",
+        f"the workbook has no sheet named '{sheet}'{chinese}; sheets found: {', '.join(repr(n) for n in found) or 'none'}",
         sheet=sheet,
         fix=fix,
     )
@@ -295,17 +304,26 @@ class WorkbookInputs:
     sheet_names: tuple[str, ...] = ()
     path: Path | None = None
     notes: tuple[str, ...] = field(default=())
+    # How this workbook spells the built-in sheets and headers (Chinese or bilingual names): problems are shown so.
+    spelling: BookSpelling = field(default_factory=BookSpelling)
 
 
 class _Collector:
-    """Runs checks; keeps every problem (``collect``) or stops at the first."""
+    """Runs checks; keeps every problem (``collect``) or stops at the first, placed as the workbook spells it."""
 
     def __init__(self, collect: bool) -> None:
         self.collect = collect
         self.problems: list[InputError] = []
+        self.sheets: dict[str, str] = {}
+        self.columns: dict[tuple[str, str], str] = {}
+
+    @property
+    def spelling(self) -> BookSpelling:
+        return BookSpelling(dict(self.sheets), dict(self.columns))
 
     def add(self, error: InputError | InputErrors) -> None:
         found = error.errors if isinstance(error, InputErrors) else [error]
+        found = [self.spelling.place(e) for e in found]  # type: ignore[misc]
         if not self.collect:
             raise found[0]
         self.problems.extend(found)
@@ -344,17 +362,31 @@ def inputs_from_source(source: SheetSource, *, package: Package | None = None, c
     notes: list[str] = []
 
     def frame(sheet: str) -> pd.DataFrame | None:
-        if sheet not in names:
+        try:
+            actual = find_sheet(sheet, names)
+        except InputError as error:
+            problems.add(error)
+            return None
+        if actual is None:
             if sheet in REQUIRED_SHEETS or any(n.strip().lower() == sheet.lower() for n in names):
                 problems.add(missing_sheet_error(sheet, names))
             else:
                 notes.append(f"sheet '{sheet}' absent: treated as empty")
             return None
+        if actual != sheet:
+            problems.sheets[sheet] = actual
         try:
-            return sheet_frame(source, sheet)
+            # Chinese or bilingual headers of built-in columns become their codes; others stay as typed.
+            raw, spelled = canonical_columns(sheet_frame(source, actual), sheet, actual)
         except InputError as error:
             problems.add(error)
             return None
+        problems.columns.update({(sheet, code): header for code, header in spelled.items()})
+        if sheet in (PANEL, CITIES):  # one namespace: a Cities column merged into Panel keeps its spelling
+            other = CITIES if sheet == PANEL else PANEL
+            for code, header in spelled.items():
+                problems.columns.setdefault((other, code), header)
+        return raw
 
     settings = Settings()
     settings_frame = frame(SETTINGS)
@@ -366,6 +398,8 @@ def inputs_from_source(source: SheetSource, *, package: Package | None = None, c
         else:
             if found:
                 problems.add(InputErrors(found))
+            settings, renamed = settings_in_codes(settings)
+            notes.extend(renamed)
 
     panel = input_sheets.empty_panel(settings)
     panel_frame = frame(PANEL)
@@ -381,6 +415,9 @@ def inputs_from_source(source: SheetSource, *, package: Package | None = None, c
     indicators_frame = frame(INDICATORS)
     if indicators_frame is not None:
         indicators = _checked(problems, input_sheets.indicators_table, indicators_frame, settings, fallback=indicators)
+        # An indicator named by its Chinese or bilingual header is the Panel column of that code.
+        indicators = indicators.assign(column=pd.Series(canonical_values(indicators["column"]), index=indicators.index,
+                                                        dtype=object))
 
     policies = input_sheets.empty_table(POLICIES)
     policies_frame = frame(POLICIES)
@@ -391,6 +428,12 @@ def inputs_from_source(source: SheetSource, *, package: Package | None = None, c
     keywords_frame = frame(KEYWORDS)
     if keywords_frame is not None:
         keywords = _checked(problems, input_sheets.keywords_table, keywords_frame, settings, fallback=keywords)
+    if keywords.empty and not policies.empty:
+        notes.append("the Keywords sheet is empty or absent: the policy-text analysis uses the built-in dictionary")
+    title_only = int(policies.attrs.get(input_sheets.TITLE_ONLY, 0))
+    if title_only:
+        notes.append(f"{title_only} Policies row(s) have no text: their title is counted instead; paste the full "
+                     "texts into 'text' for the paper's analysis")
 
     if problems.problems:
         raise InputErrors(problems.problems)
@@ -404,7 +447,34 @@ def inputs_from_source(source: SheetSource, *, package: Package | None = None, c
         sheet_names=tuple(names),
         path=package.path if package else None,
         notes=tuple(notes),
+        spelling=problems.spelling,
     )
+
+
+# Settings keys whose values name Panel columns: a Chinese or bilingual column name there means the code.
+COLUMN_SETTINGS: tuple[str, ...] = ("unit", "time", "first_treat", "treatment", "outcome", "cluster", "controls",
+                                    "psm_covariates", "mediators")
+
+
+def settings_in_codes(settings: Settings) -> tuple[Settings, list[str]]:
+    """``settings`` with column names typed in Chinese (``人口规模（对数）``) as their codes, and a Log line for each."""
+    import dataclasses
+
+    from xlcbec.book.aliases import column_code
+
+    changes: dict[str, Any] = {}
+    notes: list[str] = []
+    for key in COLUMN_SETTINGS:
+        value = getattr(settings, key)
+        if key not in settings.explicit or value is None:
+            continue
+        names = value if isinstance(value, tuple) else (value,)
+        codes = tuple(column_code(PANEL, name) for name in names)
+        if codes != names:
+            changes[key] = codes if isinstance(value, tuple) else codes[0]
+            pairs = ", ".join(f"{name} = {code}" for name, code in zip(names, codes) if name != code)
+            notes.append(f"Settings '{key}': column names read as their codes ({pairs})")
+    return (dataclasses.replace(settings, **changes) if changes else settings), notes
 
 
 def _checked(problems: _Collector, build: Any, frame: pd.DataFrame, settings: Settings, *, fallback: pd.DataFrame) -> pd.DataFrame:

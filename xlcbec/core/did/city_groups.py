@@ -38,17 +38,20 @@ GROUPS: tuple[str, ...] = get_args(GroupName)
 REGIONS: tuple[str, ...] = ("east", "central", "west", "northeast")
 CITY_CLUSTERS: tuple[str, ...] = ("BTH", "YRD", "PRD")
 
+# Chinese names of the values (the Chinese template writes these).
+REGION_NAMES_ZH: dict[str, str] = {"east": "东部", "central": "中部", "west": "西部", "northeast": "东北"}
+CLUSTER_NAMES_ZH: dict[str, str] = {"BTH": "京津冀", "YRD": "长三角", "PRD": "珠三角"}
 # Spellings accepted for the categorical attributes (the paper writes JJJ for BTH).
 _REGION_ALIASES = {
-    "east": "east", "eastern": "east", "东部": "east",
-    "central": "central", "middle": "central", "mid": "central", "中部": "central",
-    "west": "west", "western": "west", "西部": "west",
-    "northeast": "northeast", "north-east": "northeast", "north east": "northeast", "东北": "northeast",
+    "east": "east", "eastern": "east",
+    "central": "central", "middle": "central", "mid": "central",
+    "west": "west", "western": "west",
+    "northeast": "northeast", "north-east": "northeast", "north east": "northeast",
+    **{chinese: code for code, chinese in REGION_NAMES_ZH.items()},
 }
 _CLUSTER_ALIASES = {
-    "BTH": "BTH", "JJJ": "BTH", "京津冀": "BTH",
-    "YRD": "YRD", "长三角": "YRD",
-    "PRD": "PRD", "珠三角": "PRD",
+    "BTH": "BTH", "JJJ": "BTH", "YRD": "YRD", "PRD": "PRD",
+    **{chinese: code for code, chinese in CLUSTER_NAMES_ZH.items()},
 }
 _NO_CLUSTER = {"", "NONE", "0", "-", "NA", "N/A", "无"}
 _TRUE = {"1", "1.0", "yes", "y", "true", "coastal", "是"}
@@ -157,8 +160,8 @@ def build_group_dummies(
         absent = [c for c in columns_needed[group] if c not in data.columns]
         if absent:
             reason = (f"{group} skipped: no column {absent[0]!r} in the data"
-                      + {"tertiary_led": " (tertiary and secondary output are needed; set their column names)",
-                         "megacity": " (population in persons is needed)"}.get(group, ""))
+                      + {"tertiary_led": " (tertiary and secondary value added are needed: Panel columns 'gdp_tertiary' and 'gdp_secondary', 10k yuan)",
+                         "megacity": " (year-end population in persons is needed: Panel column 'population')"}.get(group, ""))
             if on_missing == "error":
                 raise InputError(reason, column=absent[0],
                                  fix=f"add the column {absent[0]!r} (Panel or Cities sheet) or drop {group!r} from Settings 'heterogeneity'")
