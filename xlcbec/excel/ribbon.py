@@ -215,8 +215,7 @@ def _import_data(host: Host) -> None:
     host.status(f"xlcbec: importing {len(sources)} file(s) ...")
     try:
         try:
-            # import_tables comes with the table import (xlcbec.book.table_import); the ignore is for builds without it.
-            report = jobs.import_tables(sources, output)  # type: ignore[attr-defined,unused-ignore]
+            report = jobs.import_tables(sources, output)
         except XlcbecError as error:
             # City names that match none of the 285 cities: the command line's --skip-unmatched, as a question.
             if SKIP_UNMATCHED_OPTION not in str(error):
@@ -227,7 +226,7 @@ def _import_data(host: Host) -> None:
                 "The rows left out are listed afterwards.\n是否跳过这些无法识别的城市，导入其余各行？"
             ):
                 return  # No: nothing is written, and the user has just read why
-            report = jobs.import_tables(sources, output, skip_unmatched=True)  # type: ignore[attr-defined,unused-ignore]
+            report = jobs.import_tables(sources, output, skip_unmatched=True)
     finally:
         host.status(None)
     host.open_workbook(output)
