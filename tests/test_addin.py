@@ -10,10 +10,12 @@ a few seconds) and are skipped only where LibreOffice or python3-uno is missing.
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import random
 import re
 import struct
+import subprocess
 import sys
 import warnings
 import zipfile
@@ -30,7 +32,9 @@ with warnings.catch_warnings():
 
 import xlwings
 
+from tests.xlwings_windows import PRELUDE
 from xlcbec.addin_build import build as addin_build
+from xlcbec.addin_build import udf_wrappers
 from xlcbec.addin_build.cfb import CompoundFileError, write_compound_file
 from xlcbec.addin_build.vba_project import VbaProject, VbaProjectError, decompress, parse_dir, restore_class_modules
 from xlcbec.excel import addin
@@ -42,6 +46,16 @@ CUSTOM_UI = ROOT / "workbook" / "customUI.xml"
 CALLBACK_BAS = ROOT / "workbook" / "xlcbec_ribbon.bas"
 TEMPLATE = Path(xlwings.__file__).resolve().parent / "quickstart_addin_ribbon.xlam"
 CALLBACK_COMMAND = 'RunPython "import xlcbec.excel.ribbon as r; r.dispatch(\'" & control.Tag & "\')"'
+# The customUI namespace and the relationship type that must point at a part in it
+# ([MS-OI29500] 3.4.1.3 and 3.4.1.4; [MS-CUSTOMUI2] for the 2009/07 namespace of Office 2010 and later).
+CUSTOM_UI_PAIRS = {
+    "http://schemas.microsoft.com/office/2006/01/customui": "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility",
+    "http://schemas.microsoft.com/office/2009/07/customui": "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility",
+}
+NINE_FUNCTIONS = (
+    "CBEC_ENTROPY", "CBEC_ENTROPY_WEIGHTS", "CBEC_DID", "CBEC_SOBEL", "CBEC_PSCORE",
+    "CBEC_LQ", "CBEC_SOLOW_K", "CBEC_SOLOW_Y", "CBEC_STARS",
+)  # fmt: skip
 
 
 def olevba_modules(path: Path) -> dict[str, str]:
@@ -245,34 +259,68 @@ def test_bas_parsing_keeps_the_code_and_drops_attributes() -> None:
 
 
 def test_config_file_for_windows(tmp_path: Path) -> None:
-    written = addin.write_config(tmp_path, interpreter=r"C:\envs\cbec\python.exe", platform="win32")
+    written = addin.write_config(tmp_path, interpreter=r"C:\envs\cbec\python.exe", platform="win32", encoding="cp1252")
     assert written == tmp_path / "xlcbec.conf"
     assert written.read_bytes() == (
         b'"INTERPRETER_WIN","C:\\envs\\cbec\\python.exe"\r\n'
         b'"ADD_WORKBOOK_TO_PYTHONPATH","False"\r\n'
-        b'"UDF MODULES","xlcbec.excel.udfs"\r\n'
         b'"USE UDF SERVER","True"\r\n'
     )
     # VBA's `Input #` reads quoted comma-separated fields, as csv does.
-    pairs = dict(csv.reader(io.StringIO(written.read_text(encoding="utf-8"))))
+    pairs = dict(csv.reader(io.StringIO(written.read_text(encoding="cp1252"))))
     assert pairs == {
         "INTERPRETER_WIN": r"C:\envs\cbec\python.exe",
         "ADD_WORKBOOK_TO_PYTHONPATH": "False",
-        "UDF MODULES": "xlcbec.excel.udfs",
         "USE UDF SERVER": "True",  # ribbon clicks in the persistent COM server (README: Speed of a click)
     }
+
+
+# A Python under a Chinese user name: the path Windows gives, e.g. C:\Users\张伟\...
+CHINESE_INTERPRETER = "C:\\Users\\张伟\\xlcbec 环境\\Scripts\\python.exe"
+
+
+def test_config_round_trips_a_chinese_path_in_code_page_936(tmp_path: Path) -> None:
+    # Chinese Windows: VBA reads the file in the ANSI code page 936 (GBK), as xlwings' own writer writes it.
+    written = addin.write_config(tmp_path, interpreter=CHINESE_INTERPRETER, platform="win32", encoding="cp936")
+    data = written.read_bytes()
+    assert "张伟".encode("cp936") in data and "张伟".encode("utf-8") not in data
+    pairs = dict(csv.reader(io.StringIO(data.decode("cp936"), newline="")))
+    assert pairs["INTERPRETER_WIN"] == CHINESE_INTERPRETER
+
+
+def test_config_refuses_a_path_the_code_page_cannot_hold(tmp_path: Path) -> None:
+    # Western Windows (code page 1252) has no Chinese characters: refused with the reason, nothing written.
+    with pytest.raises(AddinError, match=r"cannot hold '张伟' .*code page \(cp1252\).*C:\\xlcbec"):
+        addin.write_config(tmp_path, interpreter=CHINESE_INTERPRETER, platform="win32", encoding="cp1252")
+    assert not (tmp_path / "xlcbec.conf").exists()
+
+
+def test_config_encoding_is_the_ansi_code_page_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import locale
+
+    monkeypatch.setattr(locale, "getencoding", lambda: "cp936", raising=False)
+    assert addin.config_encoding("win32") == "cp936"
+    assert addin.config_encoding("darwin") == "utf-8"
+
+
+def test_config_lines_refuse_a_quote_in_any_value() -> None:
+    with pytest.raises(AddinError, match="double quote"):
+        addin.config_lines({"PYTHONPATH": 'C:\\a"b'})
 
 
 def test_config_file_for_macos(tmp_path: Path) -> None:
     written = addin.write_config(tmp_path, interpreter="/Users/a/cbec/bin/python", platform="darwin")
     assert written.read_text(encoding="utf-8").splitlines()[0] == '"INTERPRETER_MAC","/Users/a/cbec/bin/python"'
+    # macOS: UTF-8, the locale encoding xlwings' own config writer uses there.
+    chinese = addin.write_config(tmp_path, interpreter="/Users/zhang/环境/bin/python", platform="darwin")
+    assert "环境".encode("utf-8") in chinese.read_bytes()
     assert b"\r\n" not in written.read_bytes()
     assert "USE UDF SERVER" not in written.read_text(encoding="utf-8")  # no COM server on macOS
 
 
 def test_config_defaults_to_the_running_python(tmp_path: Path) -> None:
     written = addin.write_config(tmp_path)
-    assert f'"{sys.executable}"' in written.read_text(encoding="utf-8")
+    assert f'"{sys.executable}"' in written.read_text(encoding=addin.config_encoding(sys.platform))
 
 
 def test_config_folders_are_where_the_add_in_looks() -> None:
@@ -299,6 +347,60 @@ def test_install_without_excel_says_why() -> None:
         addin.install()
 
 
+# ---------------------------------------------------------------- worksheet-function wrappers
+
+_XLWINGS_WRAPPERS = PRELUDE + r"""
+import io
+out = io.StringIO()
+real.generate_vba_wrapper("xlcbec.excel.udfs", udfs, out, types.SimpleNamespace(Name="xlcbec.xlam"))
+sys.stdout.write(out.getvalue())
+"""
+
+
+def _function_blocks(text: str) -> dict[str, list[str]]:
+    blocks = re.findall(r"^Function (\w+)\(.*?^End Function$", text, flags=re.M | re.S)
+    bodies = re.findall(r"^(Function \w+\(.*?^End Function)$", text, flags=re.M | re.S)
+    return {name: lines(body) for name, body in zip(blocks, bodies)}
+
+
+def test_wrappers_are_line_for_line_what_xlwings_generates() -> None:
+    # Two routes to the same VBA: xlwings' own generator (with its real decorators) and the build's.
+    completed = subprocess.run([sys.executable, "-c", _XLWINGS_WRAPPERS], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    theirs = _function_blocks(completed.stdout)
+    ours = _function_blocks(udf_wrappers.udf_module()[1])
+    assert sorted(theirs) == sorted(NINE_FUNCTIONS)
+    assert ours == theirs
+
+
+def test_registration_carries_each_functions_help() -> None:
+    from xlcbec.excel import udfs
+
+    source = udf_wrappers.udf_module()[1]
+    for function in udfs.UDFS:
+        described = re.search(rf'^    Describe "{function.__name__}", "((?:[^"]|"")*)", Array\((.*?)\)$', source, flags=re.M | re.S)
+        assert described is not None, function.__name__
+        assert described.group(1).replace('""', '"') == function.__doc__
+        helps = [text.replace('""', '"') for text in re.findall(r'"((?:[^"]|"")*)"', described.group(2))]
+        names = list(inspect.signature(function).parameters)
+        assert helps == [udfs.ARG_DOCS[name] for name in names]
+    for line in source.splitlines():
+        assert len(line) <= 1023, "VBA's longest line"
+    assert source.isascii()
+
+
+def test_generator_refuses_what_it_cannot_wrap() -> None:
+    def keyword_only(a: object, *, b: object = None) -> None: ...
+
+    with pytest.raises(AddinError, match="positional"):
+        udf_wrappers.WorksheetFunction.of(keyword_only, {"a": "x", "b": "y"})
+    too_long = udf_wrappers.WorksheetFunction("F", ("a",), (False,), "d" * 256, ("help",))
+    with pytest.raises(AddinError, match="255"):
+        udf_wrappers.registration([too_long], "xlcbec")
+    with pytest.raises(AddinError, match="ASCII"):
+        udf_wrappers.vba_string("面板")
+
+
 # ---------------------------------------------------------------- the committed add-in
 
 
@@ -309,14 +411,22 @@ def test_path_is_the_committed_add_in() -> None:
 
 def check_package(built: Path) -> None:
     """The zip parts of a built add-in: ribbon, relationship, add-in type, config sheet."""
+    from defusedxml import ElementTree
+
     with zipfile.ZipFile(built) as package:
         names = package.namelist()
         assert names[0] == "[Content_Types].xml"
         assert package.read("customUI/customUI.xml") == CUSTOM_UI.read_bytes()
         rels = package.read("_rels/.rels").decode()
-        assert re.search(
-            r'Type="http://schemas.microsoft.com/office/2007/relationships/ui/extensibility" Target="customUI/customUI.xml"', rels
-        )
+        # Exactly one ribbon relationship, of the type that goes with the part's namespace.
+        ribbon_rels = [
+            (r.get("Type"), r.get("Target"))
+            for r in ElementTree.fromstring(rels)
+            if r.get("Type", "").endswith("/relationships/ui/extensibility")
+        ]
+        namespace = ElementTree.fromstring(package.read("customUI/customUI.xml")).tag[1:].split("}")[0]
+        assert namespace == "http://schemas.microsoft.com/office/2009/07/customui"
+        assert ribbon_rels == [(CUSTOM_UI_PAIRS[namespace], "customUI/customUI.xml")]
         types = package.read("[Content_Types].xml").decode()
         assert 'PartName="/xl/workbook.xml" ContentType="application/vnd.ms-excel.addin.macroEnabled.main+xml"' in types
         workbook = package.read("xl/workbook.xml").decode()
@@ -327,10 +437,26 @@ def check_package(built: Path) -> None:
 def check_vba(built: Path) -> None:
     """The VBA project of a built add-in, read back by olevba."""
     modules = olevba_modules(built)
-    assert sorted(modules) == ["Dictionary.cls", "Sheet2.cls", "ThisWorkbook.cls", "xlcbec_ribbon.bas", "xlwings.bas"]
+    assert sorted(modules) == [
+        "Dictionary.cls", "Sheet2.cls", "ThisWorkbook.cls", "xlcbec_ribbon.bas", "xlcbec_udfs.bas", "xlwings.bas",
+    ]  # fmt: skip
     callback = modules["xlcbec_ribbon.bas"]
     assert "Sub RunTagged(control As IRibbonControl)" in callback and CALLBACK_COMMAND in callback
     assert lines(callback) == lines(CALLBACK_BAS.read_text(encoding="utf-8")), "rebuild the add-in: xlcbec addin build"
+    # The guard: no RunPython while no workbook is active (xlwings' RunPython needs ActiveWorkbook).
+    run_tagged = callback[callback.index("Sub RunTagged") : callback.index("End Sub")]
+    assert run_tagged.index("If ActiveWorkbook Is Nothing Then") < run_tagged.index('RunPython "')
+
+    # The worksheet functions are in the add-in from the first start: a wrapper Function each,
+    # registered under the category xlcbec when Excel opens the add-in.
+    functions = modules["xlcbec_udfs.bas"]
+    assert lines(functions)[1:] == lines(udf_wrappers.udf_module()[1]), "rebuild the add-in: xlcbec addin build"
+    declared = re.findall(r"^Function (\w+)\(", functions, flags=re.M)
+    assert declared == list(NINE_FUNCTIONS)
+    for name in NINE_FUNCTIONS:
+        assert f'{name} = XLPy.CallUDF("xlcbec.excel.udfs", "{name}", ' in functions
+        assert f'    Describe "{name}", ' in functions
+    assert "Sub Auto_Open()" in functions and 'Category:="xlcbec"' in functions
 
     template = olevba_modules(TEMPLATE)
     # The xlwings runtime is the template's, with only its PROJECT_NAME changed.
@@ -349,7 +475,7 @@ def check_vba(built: Path) -> None:
     project = VbaProject.read(vba_bin(built))
     assert project.name == "xlcbec"
     assert project.class_modules == ("Dictionary",)
-    assert project.project_items("Module") == ("xlwings", "xlcbec_ribbon")
+    assert project.project_items("Module") == ("xlwings", "xlcbec_ribbon", "xlcbec_udfs")
 
 
 def test_committed_add_in_package() -> None:
@@ -426,5 +552,7 @@ def test_libreoffice_opens_the_built_add_in(read_back: addin_build.LibreOfficeVi
     # A second reader of the repaired project: LibreOffice types Dictionary as a class (2)
     # only from the restored Class= line.
     assert read_back.project == "xlcbec"
-    assert dict(read_back.modules) == {"xlwings": 1, "xlcbec_ribbon": 1, "Dictionary": 2, "ThisWorkbook": 4, "Sheet2": 4}
+    assert dict(read_back.modules) == {
+        "xlwings": 1, "xlcbec_ribbon": 1, "xlcbec_udfs": 1, "Dictionary": 2, "ThisWorkbook": 4, "Sheet2": 4,
+    }  # fmt: skip
     assert read_back.sheets == ("_xlcbec.conf",)

@@ -1,28 +1,36 @@
 """The ribbon: customUI.xml, the VBA callback module and the dispatch table agree; dispatch never evaluates a tag.
 
 Tolerances: none; every check here is an exact comparison of names, strings or calls.
+The run lock is tested with a second process holding it, as a second click does on macOS.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
+import tempfile
 import types
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from defusedxml import ElementTree
 
+import xlcbec.jobs as jobs_module
 from xlcbec.addin_build.build import VbaModuleSource
 from xlcbec.book.contract import ANALYSES
 from xlcbec.errors import InputError
 from xlcbec.excel import ribbon
+from xlcbec.excel.addin import CUSTOM_UI_NAMESPACE
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOM_UI = ROOT / "workbook" / "customUI.xml"
 CALLBACK_BAS = ROOT / "workbook" / "xlcbec_ribbon.bas"
-NS = {"ui": "http://schemas.microsoft.com/office/2006/01/customui"}
+NS = {"ui": CUSTOM_UI_NAMESPACE}
+# Microsoft's lists of Excel's control ids (imageMso values); provenance in tests/reference/README.md.
+EXCEL_CONTROL_IDS = ROOT / "tests" / "reference" / "excel_control_ids.txt"
 CALLBACK = "xlcbec_ribbon.RunTagged"
 
 
@@ -33,14 +41,39 @@ def buttons() -> list[Any]:
 class FakeHost:
     """Records what the actions ask of Excel."""
 
-    def __init__(self, sheets: dict[str, list[list[Any]]] | None = None) -> None:
+    def __init__(
+        self,
+        sheets: dict[str, list[list[Any]]] | None = None,
+        *,
+        name: str = "C:\\data\\cbec.xlsx",
+        file: Path | None = None,
+        unsaved: bool = False,
+        chosen: list[Path] | None = None,
+        answer: bool = False,
+    ) -> None:
         self.sheets = sheets or {}
+        self.name = name
+        self.file = file
+        self.unsaved = unsaved
+        self.chosen = chosen or []
+        self.answer = answer
+        self.questions: list[str] = []
         self.messages: list[tuple[str, bool]] = []
         self.statuses: list[str | None] = []
         self.written: list[Any] = []
         self.opened: list[Path] = []
-        self.imported: list[str] = []
+        self.documents: list[Path] = []
+        self.dialogs: list[str] = []
         self.flushed = 0
+
+    def workbook_name(self) -> str:
+        return self.name
+
+    def workbook_file(self) -> Path | None:
+        return self.file
+
+    def has_unsaved_changes(self) -> bool:
+        return self.unsaved
 
     # SheetSource over the fake workbook
     def sheet_names(self) -> list[str]:
@@ -58,14 +91,32 @@ class FakeHost:
     def message(self, text: str, *, critical: bool = False) -> None:
         self.messages.append((text, critical))
 
+    def ask(self, question: str) -> bool:
+        self.questions.append(question)
+        return self.answer
+
     def status(self, text: str | None) -> None:
         self.statuses.append(text)
 
     def open_workbook(self, path: Path) -> None:
         self.opened.append(path)
 
-    def import_functions(self, module: str) -> None:
-        self.imported.append(module)
+    def open_document(self, path: Path) -> None:
+        self.documents.append(path)
+
+    def choose_files(self, title: str) -> list[Path]:
+        self.dialogs.append(title)
+        return list(self.chosen)
+
+
+@pytest.fixture(autouse=True)
+def private_temp_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Lock files and error logs of these tests go to a folder of their own."""
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setattr(ribbon, "ERROR_LOG", folder / "xlcbec-error.log")
+    return folder
 
 
 @pytest.fixture
@@ -99,12 +150,12 @@ def test_ribbon_has_one_bilingual_tab_with_the_five_groups() -> None:
     tabs = root.findall("./ui:ribbon/ui:tabs/ui:tab", NS)
     assert [tab.get("label") for tab in tabs] == ["CBEC 跨境电商"]
     groups = [group.get("label").split(" ")[0] for group in tabs[0].findall("ui:group", NS)]
-    assert groups == ["Data", "Estimate", "Robustness", "Functions", "Help"]
+    assert groups == ["Data", "Estimate", "Robustness", "Report", "Help"]
 
 
 def test_every_button_has_a_tag_and_the_one_callback() -> None:
     found = buttons()
-    assert len(found) == 14
+    assert len(found) == 15
     for button in found:
         assert button.get("tag"), f"button {button.get('id')} has no tag"
         assert button.get("onAction") == CALLBACK
@@ -319,20 +370,6 @@ def test_new_template_writes_into_documents_and_opens_it(monkeypatch: pytest.Mon
     assert host.messages == []
 
 
-def test_import_functions_needs_windows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "platform", "darwin")
-    host = FakeHost()
-    ribbon.dispatch("import_functions", host=host)
-    assert host.imported == []
-    (text, critical), = host.messages
-    assert text.startswith("#XLCBEC: worksheet functions need Excel on Windows") and critical
-
-    monkeypatch.setattr(sys, "platform", "win32")
-    host = FakeHost()
-    ribbon.dispatch("import_functions", host=host)
-    assert host.imported == ["xlcbec.excel.udfs"]
-
-
 def test_help_describes_every_button() -> None:
     host = FakeHost()
     ribbon.dispatch("help", host=host)
@@ -352,3 +389,327 @@ def test_importing_the_ribbon_imports_neither_excel_nor_the_pipeline() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == ""
+
+
+# ---------------------------------------------------------------- icons
+
+
+def excel_control_ids() -> set[str]:
+    lines = EXCEL_CONTROL_IDS.read_text(encoding="utf-8").splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def test_the_control_id_list_is_microsofts() -> None:
+    ids = excel_control_ids()
+    assert len(ids) == 1809
+    # Spot checks: Excel's own ids (TableInsert is PowerPoint's, for one; Excel's is TableInsertExcel).
+    assert {"TableInsertExcel", "FileNew", "RefreshAll", "Help"} <= ids
+    assert "TableInsert" not in ids
+
+
+def test_every_image_is_an_excel_control_id() -> None:
+    ids = excel_control_ids()
+    images = {element.get("imageMso") for element in ElementTree.parse(CUSTOM_UI).getroot().iter() if element.get("imageMso")}
+    assert images, "the ribbon names its icons with imageMso"
+    assert images - ids == set(), "not an Excel control id; pick one from tests/reference/excel_control_ids.txt"
+
+
+# ---------------------------------------------------------------- no workbook open
+
+
+def _bas_text() -> str:
+    return CALLBACK_BAS.read_text(encoding="utf-8")
+
+
+def test_vba_guard_lets_exactly_the_no_workbook_actions_through() -> None:
+    match = re.search(r'Private Const NO_WORKBOOK_TAGS As String = "\|(.*)\|"', _bas_text())
+    assert match is not None
+    in_vba = set(match.group(1).split("|"))
+    in_python = {tag for tag, action in ribbon.ACTIONS.items() if not action.needs_workbook}
+    assert in_vba == in_python == {"new_template", "import_data", "help"}
+
+
+def test_vba_checks_the_active_workbook_before_every_run_python() -> None:
+    code = VbaModuleSource.parse(_bas_text()).code
+    for sub in re.findall(r"^Sub \w+\(.*?^End Sub", code, flags=re.M | re.S):
+        guard, run = sub.find("If ActiveWorkbook Is Nothing Then"), sub.find("RunPython \"")
+        assert 0 <= guard < run, sub.splitlines()[0]
+    # Without a workbook, the buttons that need none get a blank one; the others ask for one.
+    assert "Set blank = Workbooks.Add" in code and "AskForWorkbook" in code
+
+
+def test_vba_message_reads_in_chinese_too() -> None:
+    # VBA source is stored in code page 1252, so the Chinese text is spelled with ChrW.
+    match = re.search(r"((?:ChrW\(&H[0-9A-F]{4}\) & (?:_\s*)?)+ChrW\(&H[0-9A-F]{4}\))", _bas_text())
+    assert match is not None
+    text = "".join(chr(int(code, 16)) for code in re.findall(r"ChrW\(&H([0-9A-F]{4})\)", match.group(1)))
+    assert text == "请先打开或新建一个工作簿。"
+    assert _bas_text().isascii()
+
+
+def test_no_workbook_actions_run_without_the_run_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlcbec.excel.run_lock as run_lock_module
+
+    def no_lock(workbook: str, **kw: Any) -> Any:
+        raise AssertionError("a no-workbook action asked for the workbook's lock")
+
+    monkeypatch.setattr(ribbon, "run_lock", no_lock)
+    assert run_lock_module.run_lock is not no_lock
+    host = FakeHost()
+    ribbon.dispatch("help", host=host)
+    assert len(host.messages) == 1 and not host.messages[0][1]
+
+
+def test_a_host_that_cannot_be_built_is_one_line_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, private_temp_folder: Path
+) -> None:
+    class NoCaller:
+        def __init__(self) -> None:
+            raise RuntimeError("Book.caller() found no calling workbook")
+
+    monkeypatch.setattr(ribbon, "XlwingsHost", NoCaller)
+    with pytest.raises(SystemExit) as raised:
+        ribbon.dispatch("baseline")
+    text = str(raised.value.code)
+    assert text.startswith("#XLCBEC: xlcbec could not reach the calling workbook (RuntimeError: Book.caller()")
+    assert "Traceback" not in text and str(private_temp_folder / "xlcbec-error.log") in text
+    assert "RuntimeError" in (private_temp_folder / "xlcbec-error.log").read_text(encoding="utf-8")
+
+
+def test_the_exit_message_is_all_python_prints(private_temp_folder: Path) -> None:
+    # What xlwings' RunPython shows is the process's stderr: exactly the one line.
+    code = (
+        "import xlcbec.excel.ribbon as r\n"
+        "class NoCaller:\n"
+        "    def __init__(self):\n"
+        "        raise RuntimeError('no caller')\n"
+        "r.XlwingsHost = NoCaller\n"
+        "r.dispatch('check')\n"
+    )
+    env = {**__import__("os").environ, "TMPDIR": str(private_temp_folder)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("#XLCBEC: xlcbec could not reach the calling workbook (RuntimeError: no caller)")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- one run per workbook (macOS clicks)
+
+_HOLD_LOCK = """
+import sys
+from pathlib import Path
+from xlcbec.excel.run_lock import run_lock
+with run_lock(sys.argv[1], folder=Path(sys.argv[2])):
+    print("held", flush=True)
+    sys.stdin.read()  # until the test closes stdin
+"""
+
+
+class LockHolder:
+    """Another process in a run on ``workbook``, as the Python of a first click on macOS."""
+
+    def __init__(self, workbook: str, folder: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_LOCK, workbook, str(folder)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        )  # fmt: skip
+        assert self.process.stdout is not None and self.process.stdout.readline().strip() == "held"
+
+    def finish(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        assert self.process.wait(timeout=60) == 0
+
+
+def test_second_click_on_a_busy_workbook_says_a_run_is_in_progress(
+    pipeline: list[tuple[Any, Any]], private_temp_folder: Path
+) -> None:
+    workbook = "/Users/li/Documents/cbec 面板.xlsx"
+    holder = LockHolder(workbook, private_temp_folder)
+    try:
+        host = FakeHost(name=workbook)
+        ribbon.dispatch("baseline", host=host)
+        assert pipeline == [] and host.written == []
+        ((text, critical),) = host.messages
+        assert text.startswith("xlcbec is still running on cbec 面板.xlsx") and not critical
+        # The same workbook, its name in other letter case (macOS and Windows ignore case): busy too.
+        other_case = FakeHost(name=workbook.upper())
+        ribbon.dispatch("check", host=other_case)
+        assert other_case.messages[0][0].startswith("xlcbec is still running")
+        # Another workbook, and the buttons that need none, run meanwhile.
+        elsewhere = FakeHost(name="/Users/li/Documents/other.xlsx")
+        ribbon.dispatch("baseline", host=elsewhere)
+        ribbon.dispatch("help", host=host)
+        assert len(pipeline) == 1 and elsewhere.written == ["report"]
+    finally:
+        holder.finish()
+    # The first run has ended (its process too): the next click runs.
+    again = FakeHost(name=workbook)
+    ribbon.dispatch("baseline", host=again)
+    assert again.written == ["report"] and again.messages == []
+
+
+def test_the_lock_is_given_back_after_a_failed_run(
+    monkeypatch: pytest.MonkeyPatch, pipeline: list[Any], private_temp_folder: Path
+) -> None:
+    import xlcbec.jobs as jobs
+
+    def failing(inputs: Any, **kw: Any) -> None:
+        raise InputError("expected a number", sheet="Panel", row=2, column="HQD")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jobs, "run_inputs", failing)
+        ribbon.dispatch("baseline", host=(first := FakeHost()))
+    assert first.messages[0][0].startswith("#XLCBEC: Sheet 'Panel'")
+    ribbon.dispatch("baseline", host=(second := FakeHost()))
+    assert second.written == ["report"] and second.messages == []
+
+
+def test_a_lock_left_by_a_killed_run_does_not_block(pipeline: list[Any], private_temp_folder: Path) -> None:
+    workbook = "C:\\data\\cbec.xlsx"
+    holder = LockHolder(workbook, private_temp_folder)
+    holder.process.kill()
+    holder.process.wait(timeout=60)
+    ribbon.dispatch("baseline", host=(host := FakeHost(name=workbook)))
+    assert host.written == ["report"] and host.messages == []
+
+
+# ---------------------------------------------------------------- Import data and Export report
+
+
+def test_import_data_does_nothing_when_the_dialog_is_cancelled() -> None:
+    host = FakeHost(chosen=[])
+    ribbon.dispatch("import_data", host=host)
+    assert host.dialogs == [ribbon.IMPORT_DIALOG_TITLE]
+    assert host.opened == [] and host.messages == [] and host.statuses == []
+
+
+@pytest.mark.parametrize("unsaved, file", [(False, None), (True, Path("book.xlsx"))])
+def test_export_report_asks_to_save_first(unsaved: bool, file: Path | None, tmp_path: Path) -> None:
+    host = FakeHost(file=None if file is None else tmp_path / file, unsaved=unsaved)
+    ribbon.dispatch("export_report", host=host)
+    ((text, critical),) = host.messages
+    assert ("never been saved" if file is None else "unsaved changes") in text and "Ctrl+S" in text and not critical
+    assert host.documents == [] and list(tmp_path.iterdir()) == [tmp_path / "temp"]
+
+needs_import = pytest.mark.skipif(
+    not hasattr(jobs_module, "import_tables"), reason="xlcbec.jobs.import_tables (table import) is not in this build"
+)
+needs_word_report = pytest.mark.skipif(
+    not hasattr(jobs_module, "write_word_report"), reason="xlcbec.jobs.write_word_report (Word report) is not in this build"
+)
+
+
+def _long_table(path: Path, rows: list[tuple[str, int, float]]) -> Path:
+    path.write_text("城市,年份,HQD\n" + "".join(f"{c},{y},{v}\n" for c, y, v in rows), encoding="utf-8")
+    return path
+
+
+@needs_import
+def test_import_data_writes_a_new_workbook_beside_the_tables_and_opens_it(tmp_path: Path) -> None:
+    import openpyxl
+
+    source = _long_table(tmp_path / "hqd.csv", [("杭州市", 2015, 0.5), ("杭州市", 2016, 0.6), ("宁波市", 2015, 0.4)])
+    (tmp_path / "cbec_panel.xlsx").write_bytes(b"a file of the user's")
+    host = FakeHost(chosen=[source])
+    ribbon.dispatch("import_data", host=host)
+    output = tmp_path / "cbec_panel (2).xlsx"
+    assert host.opened == [output] and (tmp_path / "cbec_panel.xlsx").read_bytes() == b"a file of the user's"
+    ((text, critical),) = host.messages
+    assert text.startswith(f"Wrote {output}: 3 Panel rows, 2 cities") and not critical
+    assert len(openpyxl.load_workbook(output, read_only=True).sheetnames) > 1
+
+
+@needs_import
+@pytest.mark.parametrize("answer", [False, True])
+def test_import_data_offers_to_leave_out_unmatched_cities(tmp_path: Path, answer: bool) -> None:
+    source = _long_table(tmp_path / "hqd.csv", [("杭州市", 2015, 0.5), ("火星市", 2015, 0.4)])
+    host = FakeHost(chosen=[source], answer=answer)
+    ribbon.dispatch("import_data", host=host)
+    ((question),) = host.questions
+    assert "火星市" in question and "leave out" in question
+    assert "--skip-unmatched" not in question, "a command-line option means nothing in Excel"
+    if answer:
+        assert host.opened == [tmp_path / "cbec_panel.xlsx"]
+        assert "1 row(s) with unmatched city names skipped" in host.messages[0][0]
+    else:
+        # No: nothing written, nothing opened, and no second message repeating the question's text.
+        assert host.opened == [] and host.messages == [] and not (tmp_path / "cbec_panel.xlsx").exists()
+
+
+@needs_word_report
+def test_export_report_writes_a_word_file_beside_the_saved_workbook(tmp_path: Path) -> None:
+    from xlcbec.book.template import write_input_workbook
+    from xlcbec.demo_data import make_demo_panel
+
+    demo = make_demo_panel()
+    book = write_input_workbook(
+        tmp_path / "cbec.xlsx", panel=demo.panel, cities=demo.cities, indicators=demo.indicators,
+        settings={"analyses": "baseline"},
+    )
+    before = book.read_bytes()
+    host = FakeHost(file=book)
+    ribbon.dispatch("export_report", host=host)
+    report = tmp_path / "cbec.report.docx"
+    assert host.documents == [report] and zipfile.is_zipfile(report)
+    with zipfile.ZipFile(report) as docx:
+        assert "word/document.xml" in docx.namelist()
+    ((text, critical),) = host.messages
+    assert text.startswith(f"The report was written to {report}.") and not critical
+    assert book.read_bytes() == before, "the workbook is only read"
+
+
+# ---------------------------------------------------------------- XlwingsHost, on a stand-in for Excel
+
+
+class FakeApi:
+    """Excel's object model as XlwingsHost reaches it through ``.api``; records GetOpenFilename calls."""
+
+    def __init__(self, calls: list[tuple[Any, ...]], *, saved: bool = True, chosen: Any = False) -> None:
+        self.calls, self.chosen = calls, chosen
+        self.Saved = saved  # Windows (COM): Workbook.Saved
+        self.saved = types.SimpleNamespace(get=lambda: saved)  # macOS (appscript): workbook's saved property
+
+    def GetOpenFilename(self, *args: Any) -> Any:  # noqa: N802 - Excel's name
+        self.calls.append(("GetOpenFilename", *args))
+        return self.chosen
+
+
+class FakeExcel:
+    """The few xlwings objects XlwingsHost touches: Book.fullname, Book.api, App.api, App.alert."""
+
+    def __init__(self, fullname: str, *, saved: bool = True, chosen: Any = False, answer: str = "no") -> None:
+        self.fullname = fullname
+        self.calls: list[tuple[Any, ...]] = []
+        self.api = FakeApi(self.calls, saved=saved)
+        self.app = types.SimpleNamespace(api=FakeApi(self.calls, chosen=chosen), alert=self._alert)
+        self._answer = answer
+
+    def _alert(self, text: str, **options: Any) -> str:
+        self.calls.append(("alert", text, tuple(sorted(options.items()))))
+        return self._answer if options.get("buttons") == "yes_no" else "ok"
+
+
+def test_xlwings_host_reads_the_workbook_file_and_saved_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    saved_book = tmp_path / "cbec.xlsx"
+    saved_book.write_bytes(b"x")
+    assert ribbon.XlwingsHost(FakeExcel(str(saved_book))).workbook_file() == saved_book  # type: ignore[arg-type]
+    assert ribbon.XlwingsHost(FakeExcel("Book1")).workbook_file() is None  # type: ignore[arg-type]
+    assert ribbon.XlwingsHost(FakeExcel("https://x.sharepoint.com/a.xlsx")).workbook_file() is None  # type: ignore[arg-type]
+    for platform in ("win32", "darwin"):  # COM property Saved; AppleScript property saved
+        monkeypatch.setattr(sys, "platform", platform)
+        assert ribbon.XlwingsHost(FakeExcel("b", saved=False)).has_unsaved_changes()  # type: ignore[arg-type]
+        assert not ribbon.XlwingsHost(FakeExcel("b", saved=True)).has_unsaved_changes()  # type: ignore[arg-type]
+
+
+def test_xlwings_host_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    excel = FakeExcel("b", chosen=("C:\\t\\a.xlsx", "C:\\t\\b.csv"), answer="yes")
+    host = ribbon.XlwingsHost(excel)  # type: ignore[arg-type]
+    assert host.choose_files("title") == [Path("C:\\t\\a.xlsx"), Path("C:\\t\\b.csv")]
+    # Application.GetOpenFilename(FileFilter, FilterIndex, Title, ButtonText, MultiSelect)
+    assert excel.calls == [("GetOpenFilename", ribbon.IMPORT_FILE_FILTER, 1, "title", "", True)]
+    assert ribbon.XlwingsHost(FakeExcel("b", chosen=False)).choose_files("t") == []  # type: ignore[arg-type]
+    assert host.ask("Go on?") is True
+    assert excel.calls[-1] == ("alert", "Go on?", (("buttons", "yes_no"), ("title", "xlcbec")))
+    assert ribbon.XlwingsHost(FakeExcel("b", answer="no")).ask("Go on?") is False  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from tests.reference import entropy as entropy_ref
 from tests.reference import mpdta as mpdta_ref
 from tests.reference import sobel as sobel_ref
 from tests.reference import udf_cases
+from tests.xlwings_windows import PRELUDE
 from xlcbec.core.did.sobel import indirect_effect_tests
 from xlcbec.core.index.entropy import entropy_index
 from xlcbec.core.index.location_quotient import location_quotient
@@ -470,23 +471,8 @@ def test_function_metadata_fits_excel_and_xlwings(function):
         assert hint in accessors, f"{function.__name__}: annotation of {name} ({hint!r}) is not an xlwings converter"
 
 
-_WINDOWS_REGISTRATION = r"""
-import json, sys, types
-# xlwings' real UDF decorators live in xlwings.udfs, which needs pywin32; stub the COM
-# modules (never called while decorating) so the decorators run here as on Windows.
-for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
-    sys.modules[name] = types.ModuleType(name)
-sys.modules["pythoncom"].CoInitialize = lambda: None
-sys.modules["win32com.client"].Dispatch = object
-sys.modules["win32com"].client = sys.modules["win32com.client"]
-import xlwings
-try:
-    import xlwings.udfs as real
-except Exception as exc:
-    print(json.dumps({"skip": f"xlwings.udfs cannot be loaded with stubs: {exc!r}"}))
-    raise SystemExit(0)
-xlwings.func, xlwings.arg, xlwings.ret = real.xlfunc, real.xlarg, real.xlret
-import xlcbec.excel.udfs as udfs
+_WINDOWS_REGISTRATION = PRELUDE + r"""
+import json
 out = {}
 for f in udfs.UDFS:
     info = f.__xlfunc__
@@ -507,8 +493,6 @@ def test_functions_register_with_xlwings_windows_decorators():
     completed = subprocess.run([sys.executable, "-c", _WINDOWS_REGISTRATION], cwd=REPO, capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr
     info = json.loads(completed.stdout)
-    if "skip" in info:
-        pytest.skip(info["skip"])
     assert list(info) == [f.__name__ for f in udfs.UDFS]
     for name, function in info.items():
         assert function["category"] == "xlcbec"

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from defusedxml import ElementTree
 
+from xlcbec.addin_build.udf_wrappers import udf_module
 from xlcbec.addin_build.vba_project import VbaProject, VbaProjectError, restore_class_modules
 from xlcbec.excel.addin import (  # the add-in's names and parts, shared with install
     _FIXED_ZIP_TIME,
@@ -304,6 +305,7 @@ def build(
     callback = VbaModuleSource.parse(_find(CALLBACK_SOURCE, "the VBA module source").read_text(encoding="utf-8"))
     if callback.name != CALLBACK_MODULE:
         raise AddinError(f"{CALLBACK_SOURCE} declares the module '{callback.name}', expected '{CALLBACK_MODULE}'")
+    functions_module, functions_code = udf_module()
     template = template_path()
     with zipfile.ZipFile(template) as source:
         template_vba = source.read(VBA_PART)
@@ -327,7 +329,7 @@ def build(
                         _PROJECT_NAME_LINE.format(PROJECT_NAME),
                     ]
                 ],
-                "add": {callback.name: callback.code},
+                "add": {callback.name: callback.code, functions_module: functions_code},
             },
             soffice=soffice,
             uno_python=uno_python,

@@ -4,10 +4,14 @@ The add-in is xlwings' ribbon add-in template (``quickstart_addin_ribbon.xlam``,
 shipped inside the xlwings package; it carries the xlwings VBA runtime that
 provides ``RunPython``) with four changes:
 
-1. the ribbon part ``customUI/customUI.xml`` is ``workbook/customUI.xml``;
+1. the ribbon part ``customUI/customUI.xml`` is ``workbook/customUI.xml``
+   (Office 2010 namespace, linked with the matching relationship type);
 2. the VBA project is named ``xlcbec``, the xlwings module's ``PROJECT_NAME``
    is ``"xlcbec"`` (so the add-in reads ``xlcbec.conf``), the template's demo
-   module ``RibbonMyAddin`` is removed and ``workbook/xlcbec_ribbon.bas`` added;
+   module ``RibbonMyAddin`` is removed, ``workbook/xlcbec_ribbon.bas`` added, and
+   the module ``xlcbec_udfs`` added: the worksheet functions' VBA wrappers,
+   generated at build time from :mod:`xlcbec.excel.udfs`
+   (:mod:`xlcbec.addin_build.udf_wrappers`);
 3. the template's configuration sheet ``_myaddin.conf`` is ``_xlcbec.conf``;
 4. nothing else: every other part is the template's, byte for byte.
 
@@ -22,6 +26,7 @@ export loses (:mod:`xlcbec.addin_build.vba_project`).
 
 from __future__ import annotations
 
+import locale
 import os
 import re
 import shutil
@@ -33,10 +38,11 @@ from pathlib import Path
 from typing import Final
 
 from xlcbec.errors import XlcbecError
-from xlcbec.excel.ribbon import ADDIN_NAME, UDF_MODULE
+from xlcbec.excel.ribbon import ADDIN_NAME
 
 PROJECT_NAME: Final = "xlcbec"
 CALLBACK_MODULE: Final = "xlcbec_ribbon"
+FUNCTIONS_MODULE: Final = "xlcbec_udfs"
 TEMPLATE_NAME: Final = "quickstart_addin_ribbon.xlam"
 TEMPLATE_PROJECT: Final = "MyAddin"
 TEMPLATE_DEMO_MODULE: Final = "RibbonMyAddin"
@@ -57,8 +63,11 @@ WORKBOOK_PART: Final = "xl/workbook.xml"
 CONTENT_TYPES_PART: Final = "[Content_Types].xml"
 ROOT_RELS_PART: Final = "_rels/.rels"
 CUSTOM_UI_PART: Final = "customUI/customUI.xml"
+# One pair ([MS-OI29500] 3.4.1.3 and 3.4.1.4, [MS-CUSTOMUI2]): the Office 2010 ribbon namespace
+# (customUI14, Office 2010 and later) is the target of the 2007 relationship type; the Office 2007
+# namespace .../2006/01/customui would be the target of .../2006/relationships/ui/extensibility.
 CUSTOM_UI_RELATIONSHIP: Final = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
-CUSTOM_UI_NAMESPACE: Final = "http://schemas.microsoft.com/office/2006/01/customui"
+CUSTOM_UI_NAMESPACE: Final = "http://schemas.microsoft.com/office/2009/07/customui"
 ADDIN_CONTENT_TYPE: Final = "application/vnd.ms-excel.addin.macroEnabled.main+xml"
 _MACRO_WORKBOOK_CONTENT_TYPE: Final = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 _RELATIONSHIPS_NAMESPACE: Final = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -68,6 +77,7 @@ _FIXED_ZIP_TIME: Final = (1980, 1, 1, 0, 0, 0)  # reproducible builds
 EXPECTED_MODULES: Final[Mapping[str, int]] = {
     XLWINGS_MODULE: 1,
     CALLBACK_MODULE: 1,
+    FUNCTIONS_MODULE: 1,
     "Dictionary": 2,
     "ThisWorkbook": 4,
     "Sheet2": 4,
@@ -134,39 +144,86 @@ def default_config_dir(platform: str | None = None) -> Path:
     return Path.home() / f".{PROJECT_NAME}"
 
 
-def config_lines(interpreter: str, platform: str) -> tuple[str, ...]:
-    """The lines of ``xlcbec.conf`` (format of xlwings' config file: ``"KEY","value"``)."""
-    if '"' in interpreter:
-        raise AddinError(f"the Python interpreter path must not contain a double quote: {interpreter}")
-    key = "INTERPRETER_MAC" if platform == "darwin" else "INTERPRETER_WIN"
-    return (
-        f'"{key}","{interpreter}"',
+def config_entries(interpreter: str, platform: str) -> dict[str, str]:
+    """The keys and values of ``xlcbec.conf`` written at install (one row per key; add keys here)."""
+    entries = {
+        "INTERPRETER_MAC" if platform == "darwin" else "INTERPRETER_WIN": interpreter,
         # xlcbec is imported from the environment, never from a file beside the user's workbook.
-        '"ADD_WORKBOOK_TO_PYTHONPATH","False"',
-        f'"UDF MODULES","{UDF_MODULE}"',
-        *udf_server_lines(platform),
-    )
+        "ADD_WORKBOOK_TO_PYTHONPATH": "False",
+    }
+    if platform.startswith("win"):
+        # Ribbon clicks run in xlwings' persistent COM server (the worksheet functions' Python): the first
+        # click starts it and imports the statistics stack, later clicks skip both (README: "Speed of a
+        # click" gives the trade-off).  macOS has no COM server: every click is a new Python.
+        entries["USE UDF SERVER"] = "True"
+    return entries
 
 
-def udf_server_lines(platform: str) -> tuple[str, ...]:
-    """Windows: ribbon clicks run in xlwings' persistent COM server (the worksheet functions' Python).
+def config_lines(entries: Mapping[str, str]) -> tuple[str, ...]:
+    """The lines of ``xlcbec.conf`` (format of xlwings' config file: ``"KEY","value"``)."""
+    for key, value in entries.items():
+        # VBA's `Input #` reads quoted fields: a quote inside one would end it early.
+        if '"' in key or '"' in value:
+            raise AddinError(f"the configuration value of {key} must not contain a double quote: {value}")
+    return tuple(f'"{key}","{value}"' for key, value in entries.items())
 
-    The first click starts it and imports the statistics stack; later clicks
-    skip Python's start-up and the imports (README: "Speed of a click" gives
-    the trade-off).  macOS has no COM server: every click is a new Python.
+
+def config_encoding(platform: str) -> str:
+    """The encoding the add-in's VBA reads ``xlcbec.conf`` in.
+
+    On Windows VBA's ``Open ... For Input`` / ``Input #`` reads bytes in the ANSI
+    code page (936 on Chinese Windows, 1252 on Western ones), and xlwings' own
+    config writer uses the locale encoding, which is that code page.  Python 3.11's
+    ``locale.getencoding()`` gives it even in Python's UTF-8 mode.  On macOS
+    the locale encoding, and so xlwings' writer, is UTF-8.
     """
-    return ('"USE UDF SERVER","True"',) if platform.startswith("win") else ()
+    if not platform.startswith("win"):
+        return "utf-8"
+    getencoding = getattr(locale, "getencoding", None)  # Python 3.11+
+    return str(getencoding() if getencoding is not None else locale.getpreferredencoding(False))
 
 
-def write_config(directory: Path | None = None, *, interpreter: str | None = None, platform: str | None = None) -> Path:
-    """Write ``xlcbec.conf`` for the current Python environment; return its path."""
+def encode_config(lines: tuple[str, ...], platform: str, encoding: str) -> bytes:
+    """The file's bytes: ``lines`` in ``encoding``, or a clear refusal of what it cannot hold."""
+    newline = "\r\n" if platform.startswith("win") else "\n"
+    text = newline.join(lines) + newline
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as error:
+        unreadable = text[error.start : error.end]
+        line = next(line for line in lines if unreadable in line)
+        raise AddinError(
+            f"the add-in's configuration cannot hold {unreadable!r} in {line}: Excel's VBA reads the file in this "
+            f"computer's code page ({encoding}), which has no such character. Install Python (or the environment) "
+            "in a folder whose path this code page can write, e.g. C:\\xlcbec\\venv, and run `xlcbec addin install` again."
+        ) from None
+
+
+def write_config(
+    directory: Path | None = None,
+    *,
+    interpreter: str | None = None,
+    platform: str | None = None,
+    encoding: str | None = None,
+) -> Path:
+    """Write ``xlcbec.conf`` for the current Python environment, in the encoding VBA reads; return its path."""
+    target, data = config_file(directory, interpreter=interpreter, platform=platform, encoding=encoding)
+    _atomic_write(target, data)
+    return target
+
+
+def config_file(
+    directory: Path | None = None,
+    *,
+    interpreter: str | None = None,
+    platform: str | None = None,
+    encoding: str | None = None,
+) -> tuple[Path, bytes]:
+    """(where, bytes) of ``xlcbec.conf``: :func:`write_config` without the write, so install can check it first."""
     platform = platform or sys.platform
     folder = Path(directory) if directory is not None else default_config_dir(platform)
-    newline = "\r\n" if platform.startswith("win") else "\n"
-    lines = config_lines(interpreter or sys.executable, platform)
-    target = folder / f"{PROJECT_NAME}.conf"
-    _atomic_write(target, (newline.join(lines) + newline).encode("utf-8"))
-    return target
+    lines = config_lines(config_entries(interpreter or sys.executable, platform))
+    return folder / f"{PROJECT_NAME}.conf", encode_config(lines, platform, encoding or config_encoding(platform))
 
 
 def install(source: Path | None = None) -> Path:
@@ -185,6 +242,8 @@ def install(source: Path | None = None) -> Path:
     source = Path(source) if source is not None else path()
     from xlcbec.addin_build.build import addin_xlwings_version  # reads the add-in's VBA project
 
+    # A configuration the add-in could not read is refused before anything is installed.
+    config_target, config_data = config_file()
     built_with = addin_xlwings_version(source)
     if built_with != xw.__version__:
         raise AddinError(
@@ -205,5 +264,5 @@ def install(source: Path | None = None) -> Path:
     if sys.platform == "darwin":
         # RunPython on macOS goes through an AppleScript that must sit in Excel's script folder.
         xlwings_cli.runpython_install(None)
-    write_config()
+    _atomic_write(config_target, config_data)
     return target

@@ -12,9 +12,19 @@ pandas and the estimation core are imported by the first call, so opening a
 workbook does not wait for the statistics stack.
 
 Annotations: on Windows xlwings reads each annotation as the converter for
-that argument, so every argument and result is annotated with ``Any`` (the
-raw-values converter) under the names below; a union or a parametrised type
-would make xlwings fail when it registers the functions.
+that argument, so every argument and result is annotated with ``Any`` under
+the names below.  ``Any`` is xlwings' default converter: values as Excel gives
+them (numbers, text, bools, None for blanks; a range as a list of rows with
+``ndim=2``), which the functions then convert themselves.  A union or a
+parametrised type would make xlwings fail when it registers the functions.
+
+Excel sees these functions through VBA wrappers that ``xlcbec addin build``
+generates from this module (:mod:`xlcbec.addin_build.udf_wrappers`) and puts
+into the add-in, with their category ``xlcbec`` and help, so they are in
+Insert Function from the first start.  Excel 2016 and 2019 have no dynamic
+arrays: a function returning several values shows only the first unless it is
+entered as an array formula over exactly the cells of its result (select them,
+type the formula, Ctrl+Shift+Enter); each help text gives that range.
 """
 
 from __future__ import annotations
@@ -121,7 +131,8 @@ def _arguments(names: Sequence[str], **options: Any) -> Callable[[_F], _F]:
 @excel_errors
 def CBEC_ENTROPY(indicators: ExcelRange, directions: ExcelRange, shift: ExcelValue = None) -> ExcelResult:
     """Entropy-weight composite index (0 to 1) of each row, spilled as a column. \
-Indicators are min-max standardised over all rows; rows with a blank indicator get a blank."""
+Indicators are min-max standardised over all rows; a row with a blank gets a blank. \
+Excel 2016/2019: select n x 1 cells (n = rows of indicators), Ctrl+Shift+Enter."""
     values, present, result = _entropy(indicators, directions, shift)
     scores = result.scores.to_numpy()
     return [[result_number(scores[i], "index score") if present[i] else None] for i in range(len(values))]
@@ -133,7 +144,8 @@ Indicators are min-max standardised over all rows; rows with a blank indicator g
 @excel_errors
 def CBEC_ENTROPY_WEIGHTS(indicators: ExcelRange, directions: ExcelRange, shift: ExcelValue = None) -> ExcelResult:
     """Entropy weights of the indicator columns (they sum to 1), spilled as a row under the indicators. \
-Same method and inputs as CBEC_ENTROPY."""
+Same method and inputs as CBEC_ENTROPY. \
+Excel 2016/2019: select 1 x k cells (k = indicator columns), Ctrl+Shift+Enter."""
     _, _, result = _entropy(indicators, directions, shift)
     return [[result_number(w, "entropy weight") for w in result.weights.to_numpy()]]
 
@@ -202,8 +214,9 @@ def CBEC_DID(
     controls: ExcelRange = None,
     cluster: ExcelRange = None,
 ) -> ExcelResult:
-    """Two-way fixed-effects DID: the treatment effect as a row: coefficient, SE, t, p, N. \
-SEs clustered by unit with the Stata xtreg/reghdfe small-sample rule, p from t(G-1). Rows with a blank are dropped."""
+    """Two-way fixed-effects DID effect as a row: coefficient, SE, t, p, N. \
+SEs clustered by unit (Stata xtreg/reghdfe small-sample rule), p from t(G-1). Rows with a blank are dropped. \
+Excel 2016/2019: select 1 x 5 cells, Ctrl+Shift+Enter."""
     outcome = number_column(y, "y")
     treated = [binary(cell, where("treat", i)) for i, cell in enumerate(column(treat, "treat"), start=1)]
     units = [label(cell, where("unit", i)) for i, cell in enumerate(column(unit, "unit"), start=1)]
@@ -292,7 +305,8 @@ def _floats(values: Sequence[float | None]) -> Any:
 @excel_errors
 def CBEC_SOBEL(a: ExcelValue, se_a: ExcelValue, b: ExcelValue, se_b: ExcelValue, method: ExcelValue = None) -> ExcelResult:
     """Test of the indirect effect a*b, as a row: z and its two-sided normal p-value. \
-Sobel z = ab / sqrt(b^2 se_a^2 + a^2 se_b^2); Aroian adds se_a^2 se_b^2, Goodman subtracts it."""
+Sobel z = ab / sqrt(b^2 se_a^2 + a^2 se_b^2); Aroian adds se_a^2 se_b^2, Goodman subtracts it. \
+Excel 2016/2019: select 1 x 2 cells, Ctrl+Shift+Enter."""
     given = {"a": a, "se_a": se_a, "b": b, "se_b": se_b}
     a_, se_a_, b_, se_b_ = (required_number(single(value, name), name) for name, value in given.items())
     test: Any = option_text(method, "method", default="sobel", allowed=("sobel", "aroian", "goodman"))
@@ -313,8 +327,9 @@ Sobel z = ab / sqrt(b^2 se_a^2 + a^2 se_b^2); Aroian adds se_a^2 se_b^2, Goodman
 @_cells("model")
 @excel_errors
 def CBEC_PSCORE(treat: ExcelRange, covariates: ExcelRange, model: ExcelValue = None) -> ExcelResult:
-    """Propensity score of each row, spilled as a column: the fitted probability of treatment from a probit \
-(default) or logit on the covariates and a constant. Rows with a blank get a blank."""
+    """Propensity score of each row, spilled as a column: probability of treatment from a probit \
+(default) or logit on the covariates and a constant. A row with a blank gets a blank. \
+Excel 2016/2019: select n x 1 cells (n = rows of treat), Ctrl+Shift+Enter."""
     treated = [binary(cell, where("treat", i)) for i, cell in enumerate(column(treat, "treat"), start=1)]
     covariate_rows = number_matrix(covariates, "covariates")
     n = same_length({"treat": treated, "covariates": covariate_rows})
@@ -341,8 +356,9 @@ def CBEC_PSCORE(treat: ExcelRange, covariates: ExcelRange, model: ExcelValue = N
 @_ranges("sector_employment", "total_employment")
 @excel_errors
 def CBEC_LQ(sector_employment: ExcelRange, total_employment: ExcelRange) -> ExcelResult:
-    """Location quotient of the pooled service sectors per city (one year), spilled as a column: \
-(city's sector jobs / all cities' sector jobs) / (city's jobs / all cities' jobs). Rows with a blank get a blank."""
+    """Location quotient of the pooled service sectors per city (one year), as a column: \
+(city's sector jobs / all cities' sector jobs) / (city's jobs / all jobs); a row with a blank gets a blank. \
+Excel 2016/2019: select n x 1 cells (n rows), Ctrl+Shift+Enter."""
     sectors = number_matrix(sector_employment, "sector_employment")
     totals = number_column(total_employment, "total_employment")
     n = same_length({"sector_employment": sectors, "total_employment": totals})
@@ -378,7 +394,7 @@ def CBEC_SOLOW_K(
     gamma: ExcelRange = None,
 ) -> ExcelResult:
     """Steady-state capital K* = (s A L^(1-alpha) T^gamma / delta)^(1/(1-alpha)). \
-Ranges give an array (Excel broadcasting)."""
+Ranges give an array (Excel broadcasting): in Excel 2016/2019 select the cells of the broadcast shape, Ctrl+Shift+Enter."""
     from xlcbec.core.solow import steady_state_capital
 
     return _solow(steady_state_capital, "steady-state capital", s=s, A=A, L=L, alpha=alpha, delta=delta, T=T, gamma=gamma)
@@ -397,7 +413,7 @@ def CBEC_SOLOW_Y(
     gamma: ExcelRange = None,
 ) -> ExcelResult:
     """Steady-state output Y* = A K*^alpha L^(1-alpha) T^gamma, K* as in CBEC_SOLOW_K. \
-Ranges give an array (Excel broadcasting)."""
+Ranges give an array (Excel broadcasting): in Excel 2016/2019 select the cells of the broadcast shape, Ctrl+Shift+Enter."""
     from xlcbec.core.solow import steady_state_output
 
     return _solow(steady_state_output, "steady-state output", s=s, A=A, L=L, alpha=alpha, delta=delta, T=T, gamma=gamma)
@@ -444,7 +460,7 @@ def _spill(result: Any, what: str) -> ExcelResult:
 @excel_errors
 def CBEC_STARS(p: ExcelRange, thresholds: ExcelRange = None) -> ExcelResult:
     """Significance stars for a p-value: "***" if p < 0.01, "**" if p < 0.05, "*" if p < 0.1, else "" \
-(levels adjustable). A blank p gives "". A range gives a range."""
+(levels adjustable). A blank p gives "". A range gives a range: in Excel 2016/2019 select as many cells, Ctrl+Shift+Enter."""
     levels = _star_levels(thresholds)
     cells = grid(p, "p")
     if not cells:
