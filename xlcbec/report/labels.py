@@ -573,6 +573,11 @@ NOTE_PATTERNS: list[tuple[str, str]] = [
     (r"t-test of equal means \(pstest\)", "均值相等的 t 检验（pstest）"),
     (r"control variable", "控制变量"),
     (r"control variable of the (?P<m>\w+) model", "{m} 模型的控制变量"),
+    (r"the Keywords sheet is empty or absent: the policy-text analysis uses the built-in dictionary",
+     "“关键词”表为空或不存在：政策文本分析使用内置词典"),
+    (r"(?P<n>\d+) Policies row\(s\) have no text: their title is counted instead; paste the full texts into "
+     r"'text' for the paper's analysis",
+     "“政策文本”表中有 {n} 行没有正文：改为统计其标题；如需复现论文的分析，请把全文粘贴到“正文 text”列"),
     # general forms last (the specific ones above take precedence)
     (r"step (?P<n>\d): (?P<what>.+)", "第 {n} 步：{what_t}"),
 ]
