@@ -62,9 +62,26 @@ def respell(book, target, spelling: str) -> None:
     workbook.save(target)
 
 
+ANALYSES = ("index", "descriptives", "baseline", "event_study", "psm", "heterogeneity", "mediation", "policy_text",
+            "placebo", "bacon", "cs", "sun_abraham")
+
+
 def refresh(book, capsys) -> tuple[pd.DataFrame, pd.DataFrame]:
     assert main(["check", str(book)]) == 0, capsys.readouterr().err
-    assert "no problems found" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "no problems found" in said
+    # The readiness table says every default analysis will run. Only the event study runs in part: the six-year
+    # panel of these tests has no pilot city five years after its pilot, so the default window's ends are left out.
+    # The command line speaks English whatever the book's language.
+    language = "en"
+    lines = said.splitlines()
+    for name in ANALYSES:
+        row = [line for line in lines if line.startswith(label(f"analysis_{name}", language) + " ")]
+        assert len(row) == 1, (name, said)
+        assert label("will_run", language) in row[0], row[0]
+        assert label("will_be_skipped", language) not in row[0], row[0]
+        if label("will_run_in_part", language) in row[0]:
+            assert name == "event_study" and "event_window" in row[0], row[0]
     out = book.with_name(book.stem + ".results.xlsx")
     assert main(["refresh", str(book), "-o", str(out), "--quiet"]) == 0, capsys.readouterr().err
     estimates = pd.read_excel(out, sheet_name="Estimates", engine="openpyxl")
