@@ -163,6 +163,9 @@ def _refresh_selected(host: Host) -> None:
     _run_analyses(host, None, "Refresh all")
 
 
+CHECK_SHEET_LINE = "The sheet Check lists this, with what each analysis needs."
+
+
 def _check(host: Host) -> None:
     from xlcbec.jobs import check_source_report, write_check
 
@@ -181,10 +184,10 @@ def _check(host: Host) -> None:
         host.status(None)
     problems, warnings = report.problems, report.warnings
     if not problems:
-        host.message("\n".join(["No problems found in the input sheets (details: sheet Check)."]
-                                + [f"Warning: {w}" for w in warnings]))
+        host.message("\n".join(["No problems found in the input sheets."] + [f"Warning: {w}" for w in warnings]
+                                + [CHECK_SHEET_LINE]))
         return
-    lines = [f"{len(problems)} problem(s) found (listed on sheet Check):"] + [f"- {problem}" for problem in problems]
+    lines = [f"{len(problems)} problem(s) found:"] + [f"- {problem}" for problem in problems] + [CHECK_SHEET_LINE]
     host.message("\n".join(lines), critical=True)
 
 

@@ -53,17 +53,17 @@ def check_blocks(report: Any, *, language: str = LANGUAGE, source: str = "", aft
 
     readiness_keys = ("readiness_analysis", "readiness_status", "readiness_reason", "readiness_add")
     if report.readiness:
-        body = tuple((Cell(r.name(language), None, "label"), Cell(r.status(language)), Cell(r.reason or None),
+        ready = tuple((Cell(r.name(language), None, "label"), Cell(r.status(language)), Cell(r.reason or None),
                       Cell(r.what_to_add(language) or None)) for r in report.readiness)
         blocks.append(TableSpec(key="check_readiness", title=label("check_readiness_title", language),
-                                header=_header(readiness_keys, language), body=body,
+                                header=_header(readiness_keys, language), body=ready,
                                 column_widths=(26.0, 16.0, 60.0, 40.0), column_keys=readiness_keys))
     else:  # the study could not be prepared: the problems come first
         blocks.append(TableSpec(key="check_readiness", title=label("check_readiness_title", language), header=(),
                                 body=((Cell(label("check_readiness_unknown", language), None, "paragraph"),),)))
 
     problem_keys = ("check_sheet", "check_rows", "check_column", "check_problem", "check_fix")
-    body = []
+    body: list[tuple[Cell, ...]] = []
     for problem in report.problems:
         if isinstance(problem, InputError):
             body.append((Cell(problem.sheet), Cell(_rows_text(problem.rows, language) or None), Cell(problem.column),
