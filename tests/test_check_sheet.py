@@ -55,6 +55,24 @@ def test_a_book_with_problems_gets_its_check_sheet_and_exit_2(tmp_path: Path, ca
     assert "Panel" in cells and "6" in cells  # where: sheet and row
 
 
+def test_a_study_problem_comes_with_the_readiness_of_each_analysis(tmp_path: Path) -> None:
+    # The sheets read, but Settings names a control no sheet has: one problem, and the readiness table.
+    book = input_book(tmp_path / "role.xlsx", cities=small_cities(),
+                      settings={"controls": "lnpop, gdp_missing"})
+    before = _digest(book)
+    assert cli.main(["check", str(book), "--write"]) == cli.EXIT_INPUT
+    assert _digest(book) == before
+    workbook = openpyxl.load_workbook(tmp_path / "role.check.xlsx", read_only=True)
+    rows = [r for r in workbook["Check"].iter_rows(values_only=True)]
+    workbook.close()
+    by_name = {r[0]: r for r in rows if r and r[0] in {label(f"analysis_{a}", "en") for a in ANALYSES}}
+    assert len(by_name) == len(ANALYSES)
+    assert by_name[label("analysis_mediation", "en")][1] == "will be skipped"
+    assert "Panel" in by_name[label("analysis_mediation", "en")][3]  # what to add: the sheet and columns
+    problem = next(r for r in rows if r and r[0] == "Settings")
+    assert "gdp_missing" in problem[3] and "gdp_missing" in problem[4]  # the problem and its fix
+
+
 def test_the_demo_check_sheet_says_every_analysis_will_run(tmp_path: Path) -> None:
     book = cli.write_demo_inputs(tmp_path / "demo.xlsx")
     out = tmp_path / "demo_checked.xlsx"

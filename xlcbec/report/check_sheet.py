@@ -48,8 +48,7 @@ def check_blocks(report: Any, *, language: str = LANGUAGE, source: str = "", aft
         intro.append((Cell(label("check_after_refresh", language), None, "paragraph"),))
     if source:
         intro.append((Cell(f"{label('check_source', language)}: {source}", None, "paragraph"),))
-    blocks = [TableSpec(key="check_title", title=label("check_title", language), header=(), body=tuple(intro),
-                        column_widths=(90.0,))]
+    blocks = [TableSpec(key="check_title", title=label("check_title", language), header=(), body=tuple(intro))]
 
     readiness_keys = ("readiness_analysis", "readiness_status", "readiness_reason", "readiness_add")
     if report.readiness:
@@ -57,7 +56,7 @@ def check_blocks(report: Any, *, language: str = LANGUAGE, source: str = "", aft
                       Cell(r.what_to_add(language) or None)) for r in report.readiness)
         blocks.append(TableSpec(key="check_readiness", title=label("check_readiness_title", language),
                                 header=_header(readiness_keys, language), body=ready,
-                                column_widths=(26.0, 16.0, 60.0, 40.0), column_keys=readiness_keys))
+                                column_widths=(22.0, 13.0, 34.0, 34.0), column_keys=readiness_keys))
     else:  # the study could not be prepared: the problems come first
         blocks.append(TableSpec(key="check_readiness", title=label("check_readiness_title", language), header=(),
                                 body=((Cell(label("check_readiness_unknown", language), None, "paragraph"),),)))
@@ -74,7 +73,7 @@ def check_blocks(report: Any, *, language: str = LANGUAGE, source: str = "", aft
         body.append((Cell(None), Cell(None), Cell(None), Cell(label("check_no_problems", language)), Cell(None)))
     blocks.append(TableSpec(key="check_problems", title=label("check_problems_title", language),
                             header=_header(problem_keys, language), body=tuple(body),
-                            column_widths=(14.0, 14.0, 16.0, 60.0, 50.0), column_keys=problem_keys))
+                            column_widths=(10.0, 8.0, 12.0, 34.0, 30.0), column_keys=problem_keys))
 
     remarks = [(label("check_warning", language), w) for w in report.warnings]
     remarks += [(label("check_note", language), n) for n in getattr(report, "notes", ())]
@@ -83,7 +82,7 @@ def check_blocks(report: Any, *, language: str = LANGUAGE, source: str = "", aft
         blocks.append(TableSpec(key="check_warnings", title=label("check_warnings_title", language),
                                 header=_header(remark_keys, language),
                                 body=tuple((Cell(kind), Cell(text)) for kind, text in remarks),
-                                column_widths=(14.0, 120.0), column_keys=remark_keys))
+                                column_widths=(12.0, 10.0), column_keys=remark_keys))
     return blocks
 
 
