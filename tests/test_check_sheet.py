@@ -105,7 +105,7 @@ def test_zh_settings_give_a_chinese_check_sheet(tmp_path: Path) -> None:
     assert cli.main(["check", str(book), "--write"]) == cli.EXIT_INPUT
     cells = _cells(tmp_path / "bad.check.xlsx")
     assert "检查" in cells
-    assert {"工作表", "行", "列", "问题", "修正方法"} <= set(cells)
+    assert {"工作表名", "行", "列名", "问题", "修正方法"} <= set(cells)
 
 
 def test_a_refresh_rewrites_the_check_sheet_from_its_own_run(tmp_path: Path) -> None:
@@ -138,3 +138,6 @@ def test_every_check_label_has_english_and_chinese() -> None:
     for key in keys:
         en, zh = LABELS[key]
         assert en and zh and en != zh
+        # A value shared with another key would make a lookup by value (the Log's sections) ambiguous.
+        others = [pair for other, pair in LABELS.items() if other != key]
+        assert all(en != o_en and zh != o_zh for o_en, o_zh in others), key

@@ -352,17 +352,17 @@ LABELS: dict[str, tuple[str, str]] = {
                                 "请先修正下表中的问题，再次检查即可看到哪些分析将运行。"),
     "check_problems_title": ("Problems (to fix before a refresh)", "问题（运行前须修正）"),
     "check_no_problems": ("No problems found.", "未发现问题。"),
-    "check_sheet": ("Sheet", "工作表"),
+    "check_sheet": ("Sheet", "工作表名"),
     "check_rows": ("Row(s)", "行"),
-    "check_column": ("Column", "列"),
+    "check_column": ("Column", "列名"),
     "check_problem": ("Problem", "问题"),
     "check_fix": ("Fix", "修正方法"),
     "check_more_rows": (" and {n} more", " 等，另有 {n} 行"),
     "check_warnings_title": ("Warnings and notes", "警告与说明"),
     "check_kind": ("Kind", "类别"),
     "check_text": ("Text", "内容"),
-    "check_warning": ("warning", "警告"),
-    "check_note": ("note", "说明"),
+    "check_warning": ("Warning", "警告"),
+    "check_note": ("Remark", "提示"),
 }
 
 
