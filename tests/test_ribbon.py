@@ -65,6 +65,7 @@ class FakeHost:
         self.documents: list[Path] = []
         self.dialogs: list[str] = []
         self.flushed = 0
+        self.result_tables: dict[str, list[Any]] = {}
 
     def workbook_name(self) -> str:
         return self.name
@@ -87,6 +88,28 @@ class FakeHost:
 
     def flush(self) -> None:
         self.flushed += 1
+
+    # The result-sheet side of a backend, as far as the Check sheet uses it: tables are recorded.
+    def reset_result_sheet(self, sheet: str) -> None:
+        from xlcbec.book.backend import check_result_sheet
+
+        check_result_sheet(sheet)
+        self.result_tables[sheet] = []
+
+    def write_table(self, sheet: str, table: Any, anchor: tuple[int, int] = (1, 1)) -> Any:
+        from xlcbec.book.backend import Placement
+
+        self.result_tables[sheet].append(table)
+        return Placement(sheet, anchor[0], anchor[1], anchor[0] + table.height - 1, anchor[1] + table.width - 1)
+
+    def set_column_widths(self, sheet: str, widths: Any) -> None:
+        pass
+
+    def set_print_layout(self, sheet: str, **layout: Any) -> None:
+        pass
+
+    def set_status(self, text: str) -> None:
+        self.statuses.append(text)
 
     def message(self, text: str, *, critical: bool = False) -> None:
         self.messages.append((text, critical))
@@ -313,6 +336,11 @@ def test_check_lists_every_problem_with_its_cell() -> None:
     assert "Sheet 'Panel', row 3, column 'HQD': expected a number in cell C3, found 'abc'" in text
     assert "Sheet 'Panel', row 4, column 'year': expected a number in cell B4, found '20x6'" in text
     assert host.written == [] and host.statuses[-1] is None
+    # The Check sheet (a result sheet; the input sheets are not touched) holds the same problems.
+    assert list(host.result_tables) == ["Check"] and host.sheets["Panel"] == panel
+    problems = next(t for t in host.result_tables["Check"] if t.key == "check_problems")
+    assert sorted(row[:3] for row in problems.values()[1:]) == [["Panel", "3", "HQD"], ["Panel", "4", "year"]]
+    assert text.splitlines()[-1] == ribbon.CHECK_SHEET_LINE
 
 
 def test_check_says_so_when_there_is_no_problem() -> None:

@@ -244,6 +244,27 @@ def cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_output(book: Path) -> Path:
+    """Where ``check --write`` puts BOOK with its Check sheet: BOOK stem + .check.xlsx, beside BOOK."""
+    return book.with_name(book.stem + ".check.xlsx")
+
+
+def _new_output_target(book: Path, out: Path | None, default: Path, *, overwrite: bool) -> Path:
+    """The output path, refused before anything is read when it would clash (as refresh refuses)."""
+    from xlcbec.book.atomic import check_output_paths
+
+    target = Path(out) if out is not None else default
+    if target.resolve() == book.resolve():
+        raise InputError("the output would overwrite the input workbook", fix="choose another -o name")
+    if target.suffix.lower() != ".xlsx":
+        raise InputError(f"the output {target.name!r} must be an .xlsx file", fix="end the -o name with .xlsx")
+    check_output_paths([book], {"-o" if out is not None else "the output workbook": target})
+    if not overwrite and target.exists():
+        raise InputError(f"'{target}' exists", fix="choose another name, or pass --force to replace it")
+    _check_output_folder(target)
+    return target
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from xlcbec.jobs import check_book_report
     from xlcbec.readiness import readiness_lines
@@ -251,8 +272,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     book = Path(args.book)
     if not book.exists():
         raise InputError(f"the workbook {str(book)!r} does not exist", fix="check the path and the file name")
+    if args.out and not args.write:
+        raise InputError("-o names the workbook check --write writes", fix="add --write, or leave out -o")
+    target = _new_output_target(book, Path(args.out) if args.out else None, check_output(book),
+                                overwrite=args.force) if args.write else None
     only = tuple(a.strip() for a in args.only.split(",") if a.strip()) if args.only else None
     report = check_book_report(book, only=only)
+    if target is not None:
+        from xlcbec.book.result_package import save_results
+        from xlcbec.jobs import write_check
+
+        # Written with problems too: the Check sheet is the to-do list; the exit code still says 2.
+        save_results(book, target, lambda backend: write_check(backend, report, source=str(book)),
+                     overwrite=args.force)
+        print(f"Wrote {target} (sheet Check)")
     for problem in report.problems:
         print(f"xlcbec: {problem}", file=sys.stderr)
     for warning in report.warnings:
@@ -341,9 +374,16 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("-q", "--quiet", action="store_true")
     refresh.set_defaults(func=cmd_refresh)
 
-    check = sub.add_parser("check", help="validate the inputs and list every problem")
+    check = sub.add_parser("check", help="validate the inputs and list every problem (exit 2 when there are problems)",
+                           description="Validate the inputs and list every problem; exit 0 when a refresh will run, "
+                           "2 when there are problems (also after --write has written the Check sheet).")
     check.add_argument("book")
     check.add_argument("--only", help="check for these analyses only (as refresh --only), e.g. baseline,psm")
+    check.add_argument("--write", action="store_true",
+                       help="also write a copy of BOOK with a Check sheet listing readiness, problems and warnings "
+                       "(written even when there are problems; the exit code is then still 2); BOOK is only read")
+    check.add_argument("-o", "--out", help="with --write: the workbook to write (default: BOOK stem + .check.xlsx)")
+    check.add_argument("--force", action="store_true", help="with --write: replace the output if it exists")
     check.set_defaults(func=cmd_check)
 
     importer = sub.add_parser("import", help="yearbook-style tables (.xlsx or .csv, wide or long) into a template's Panel")

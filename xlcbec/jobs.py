@@ -109,6 +109,7 @@ class CheckReport:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     readiness: tuple[Any, ...] = ()
+    language: str | None = None  # Settings language, when the Settings sheet was read
 
 
 def check_report(inputs: Any, *, only: Sequence[str] | None = None) -> CheckReport:
@@ -120,21 +121,22 @@ def check_report(inputs: Any, *, only: Sequence[str] | None = None) -> CheckRepo
         analyses = resolve_analyses(inputs.settings, only)
     except InputError as error:
         return CheckReport([error])
+    language = str(inputs.settings.language)
     checked = preflight(inputs, analyses)
     study = checked.study
     if study is None:
-        return CheckReport(list(checked.problems))
+        return CheckReport(list(checked.problems), language=language)
     readiness = readiness_rows(analyses, checked)
     if checked.problems:
-        return CheckReport(list(checked.problems), readiness=readiness)
+        return CheckReport(list(checked.problems), readiness=readiness, language=language)
     try:
         essential = run_study(study, [a for a in analyses if a in ESSENTIAL])
     except InputErrors as errors:
-        return CheckReport(list(errors.errors), readiness=readiness)
+        return CheckReport(list(errors.errors), readiness=readiness, language=language)
     except XlcbecError as error:
-        return CheckReport([error], readiness=readiness)
+        return CheckReport([error], readiness=readiness, language=language)
     return CheckReport([], warnings=list(study.warnings), notes=list(study.notes) + essential.warnings,
-                       readiness=readiness)
+                       readiness=readiness, language=language)
 
 
 def check_inputs(inputs: Any, *, only: Sequence[str] | None = None, warnings: list[str] | None = None) -> list[XlcbecError]:
@@ -383,7 +385,7 @@ def result_blocks(report: RunReport, *, language: str | None = None) -> dict[str
 
 def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
     """Rebuild the result sheets of the analyses that ran, then Estimates and Log."""
-    from xlcbec.book.contract import ESTIMATES, LOG
+    from xlcbec.book.contract import CHECK, ESTIMATES, LOG
     from xlcbec.book.layout import write_sheet
     from xlcbec.report import sheets
 
@@ -397,6 +399,20 @@ def write_report(backend: Any, report: RunReport, *, source: str = "") -> None:
     backend.write_frame(ESTIMATES, sheets.localise_estimates(report.estimates, language))
     backend.reset_result_sheet(LOG)
     backend.write_frame(LOG, sheets.localise_log(log_frame(report, source=source), language))
+    if CHECK in backend.sheet_names():
+        # A Check sheet from before this refresh would describe older inputs: rewrite it from this run.
+        from xlcbec.report.check_sheet import write_check_sheet
+
+        write_check_sheet(backend, CheckReport([], warnings=report.warnings, readiness=report.readiness),
+                          language=language, source=source, after_refresh=True)
+
+
+def write_check(backend: Any, report: CheckReport, *, source: str = "") -> None:
+    """Rebuild the Check sheet from ``report`` in the language of the workbook's Settings."""
+    from xlcbec.report.check_sheet import settings_language, write_check_sheet
+
+    language = report.language or settings_language(backend)
+    write_check_sheet(backend, report, language=language, source=source)
 
 
 # --- import ---------------------------------------------------------------------

@@ -28,6 +28,9 @@ INSTRUCTIONS_SHEET: dict[str, str] = {"en": "Read me", "zh": "说明"}
 REQUIRED_SHEETS: tuple[str, ...] = (PANEL,)
 
 RESULT_SHEETS: tuple[str, ...] = (
+    # First when present: what `check --write` (or the ribbon's Check inputs) found, a to-do list that
+    # comes before any result; a later refresh rewrites it from its own run (xlcbec.report.check_sheet).
+    "Check",
     "Summary",  # first: each analysis' headline and a plain verdict (xlcbec.report.summary)
     "Index",
     "Descriptives",
@@ -41,6 +44,7 @@ RESULT_SHEETS: tuple[str, ...] = (
     "Estimates",
     "Log",
 )
+CHECK = "Check"
 SUMMARY = "Summary"
 ESTIMATES = "Estimates"
 LOG = "Log"

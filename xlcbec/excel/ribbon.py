@@ -148,7 +148,7 @@ def _run_analyses(host: Host, only: tuple[str, ...] | None, label: str) -> None:
     host.status(f"xlcbec: {label}: reading the input sheets ...")
     try:
         backend = host.backend()
-        inputs = inputs_from_source(backend)
+        inputs = inputs_from_source(backend, collect_errors=True)  # every reading problem at once, as the CLI
         report = jobs.run_inputs(inputs, only=only, progress=progress)
         host.status("xlcbec: writing the result sheets ...")
         jobs.write_report(backend, report)
@@ -163,20 +163,31 @@ def _refresh_selected(host: Host) -> None:
     _run_analyses(host, None, "Refresh all")
 
 
+CHECK_SHEET_LINE = "The sheet Check lists this, with what each analysis needs."
+
+
 def _check(host: Host) -> None:
-    from xlcbec.jobs import check_source
+    from xlcbec.jobs import check_source_report, write_check
 
     host.status("xlcbec: checking the input sheets ...")
     try:
-        # The same checks as `xlcbec check`: reading, then what a refresh would stop at.
-        warnings: list[str] = []
-        problems = check_source(host.backend(), warnings=warnings)
+        # The same checks as `xlcbec check --write`: reading, then what a refresh would stop at;
+        # the Check sheet (a result sheet) gets the full list, the message the short summary.
+        backend = host.backend()
+        report = check_source_report(backend)
+        host.status("xlcbec: writing the Check sheet ...")
+        write_check(backend, report, source=host.workbook_name())
+        flush = getattr(backend, "flush", None)
+        if callable(flush):
+            flush()
     finally:
         host.status(None)
+    problems, warnings = report.problems, report.warnings
     if not problems:
-        host.message("\n".join(["No problems found in the input sheets."] + [f"Warning: {w}" for w in warnings]))
+        host.message("\n".join(["No problems found in the input sheets."] + [f"Warning: {w}" for w in warnings]
+                                + [CHECK_SHEET_LINE]))
         return
-    lines = [f"{len(problems)} problem(s) found:"] + [f"- {problem}" for problem in problems]
+    lines = [f"{len(problems)} problem(s) found:"] + [f"- {problem}" for problem in problems] + [CHECK_SHEET_LINE]
     host.message("\n".join(lines), critical=True)
 
 
@@ -286,7 +297,7 @@ ACTIONS: Final[Mapping[str, Action]] = MappingProxyType(
             handler=_import_data,
             needs_workbook=False,
         ),
-        "check": Action("Check inputs", "lists every problem in the input sheets; changes nothing.", handler=_check),
+        "check": Action("Check inputs", "lists every problem on a Check sheet; input sheets are not changed.", handler=_check),
         "refresh_all": Action(
             "Refresh all", "runs the analyses selected in Settings (key analyses).", handler=_refresh_selected
         ),
