@@ -71,6 +71,10 @@ def test_a_study_problem_comes_with_the_readiness_of_each_analysis(tmp_path: Pat
     assert "Panel" in by_name[label("analysis_mediation", "en")][3]  # what to add: the sheet and columns
     problem = next(r for r in rows if r and r[0] == "Settings")
     assert "gdp_missing" in problem[3] and "gdp_missing" in problem[4]  # the problem and its fix
+    # The to-do list leads: the problems table above the readiness table.
+    titles = [r[0] for r in rows if r and r[0] in {label("check_problems_title", "en"),
+                                                   label("check_readiness_title", "en")}]
+    assert titles == [label("check_problems_title", "en"), label("check_readiness_title", "en")]
 
 
 def test_the_demo_check_sheet_says_every_analysis_will_run(tmp_path: Path) -> None:
@@ -85,6 +89,9 @@ def test_the_demo_check_sheet_says_every_analysis_will_run(tmp_path: Path) -> No
     assert set(statuses) == names
     assert set(statuses.values()) == {"will run"}
     assert "No problems found." in _cells(out)
+    titles = [r[0] for r in rows if r and r[0] in {label("check_problems_title", "en"),
+                                                   label("check_readiness_title", "en")}]
+    assert titles == [label("check_readiness_title", "en"), label("check_problems_title", "en")]
 
 
 def test_an_existing_output_is_refused_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

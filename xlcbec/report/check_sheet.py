@@ -42,24 +42,29 @@ def verdict(report: Any, language: str) -> str:
 
 def check_blocks(report: Any, *, language: str = LANGUAGE, source: str = "", after_refresh: bool = False
                  ) -> list[TableSpec]:
-    """The Check sheet's tables for a :class:`xlcbec.jobs.CheckReport` (readiness, then problems and warnings)."""
+    """The Check sheet's tables for a :class:`xlcbec.jobs.CheckReport`.
+
+    The clerk's to-do list leads: with problems, the problems table comes before the readiness of each
+    analysis; with none, the readiness comes first.  Warnings and notes close the sheet.
+    """
     intro: list[tuple[Cell, ...]] = [(Cell(verdict(report, language), None, "paragraph"),)]
     if after_refresh:
         intro.append((Cell(label("check_after_refresh", language), None, "paragraph"),))
     if source:
         intro.append((Cell(f"{label('check_source', language)}: {source}", None, "paragraph"),))
     blocks = [TableSpec(key="check_title", title=label("check_title", language), header=(), body=tuple(intro))]
+    readiness: TableSpec
 
     readiness_keys = ("readiness_analysis", "readiness_status", "readiness_reason", "readiness_add")
     if report.readiness:
         ready = tuple((Cell(r.name(language), None, "label"), Cell(r.status(language)), Cell(r.reason or None),
                       Cell(r.what_to_add(language) or None)) for r in report.readiness)
-        blocks.append(TableSpec(key="check_readiness", title=label("check_readiness_title", language),
-                                header=_header(readiness_keys, language), body=ready,
-                                column_widths=(22.0, 13.0, 34.0, 34.0), column_keys=readiness_keys))
-    else:  # the study could not be prepared: the problems come first
-        blocks.append(TableSpec(key="check_readiness", title=label("check_readiness_title", language), header=(),
-                                body=((Cell(label("check_readiness_unknown", language), None, "paragraph"),),)))
+        readiness = TableSpec(key="check_readiness", title=label("check_readiness_title", language),
+                              header=_header(readiness_keys, language), body=ready,
+                              column_widths=(22.0, 13.0, 34.0, 34.0), column_keys=readiness_keys)
+    else:  # the study could not be prepared
+        readiness = TableSpec(key="check_readiness", title=label("check_readiness_title", language), header=(),
+                              body=((Cell(label("check_readiness_unknown", language), None, "paragraph"),),))
 
     problem_keys = ("check_sheet", "check_rows", "check_column", "check_problem", "check_fix")
     body: list[tuple[Cell, ...]] = []
@@ -71,9 +76,10 @@ def check_blocks(report: Any, *, language: str = LANGUAGE, source: str = "", aft
             body.append((Cell(None), Cell(None), Cell(None), Cell(str(problem)), Cell(None)))
     if not body:
         body.append((Cell(None), Cell(None), Cell(None), Cell(label("check_no_problems", language)), Cell(None)))
-    blocks.append(TableSpec(key="check_problems", title=label("check_problems_title", language),
-                            header=_header(problem_keys, language), body=tuple(body),
-                            column_widths=(10.0, 8.0, 12.0, 34.0, 30.0), column_keys=problem_keys))
+    problems = TableSpec(key="check_problems", title=label("check_problems_title", language),
+                         header=_header(problem_keys, language), body=tuple(body),
+                         column_widths=(10.0, 8.0, 12.0, 34.0, 30.0), column_keys=problem_keys)
+    blocks += [problems, readiness] if report.problems else [readiness, problems]
 
     remarks = [(label("check_warning", language), w) for w in report.warnings]
     remarks += [(label("check_note", language), n) for n in getattr(report, "notes", ())]
