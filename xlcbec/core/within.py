@@ -235,8 +235,6 @@ class FixedEffectsSample:
         if "system" in self._cache:
             system: dict[str, Any] = self._cache["system"]
             return system
-        from scipy.linalg import cho_factor
-
         big = 0 if self.levels[0] >= self.levels[1] else 1
         small = 1 - big
         b, s = self.codes[big], self.codes[small]
@@ -262,8 +260,8 @@ class FixedEffectsSample:
         keep = np.flatnonzero(_components(gram != 0) != np.arange(n_small))
         factor = None
         if keep.size:
-            try:
-                factor = cho_factor(gram[np.ix_(keep, keep)], lower=True, check_finite=False)
+            try:  # NumPy's Cholesky (LAPACK potrf): fails exactly when the matrix is not numerically positive definite
+                factor = np.linalg.cholesky(gram[np.ix_(keep, keep)])
             except np.linalg.LinAlgError:
                 factor = None  # numerically singular: the QR route decides the rank
         system = {"big": big, "small": small, "cells": cells, "scaled": scaled, "keep": keep, "factor": factor,
@@ -274,8 +272,6 @@ class FixedEffectsSample:
     def _partial_small_dimension(self, x: np.ndarray) -> None:
         # Sweep the dimension with more levels by demeaning; partial out the
         # other (few levels) as dummies through their normal equations: exact, no iteration.
-        from scipy.linalg import cho_solve
-
         system = self._dummy_system()
         if not system["ok"]:
             x[...] = self._demean_with_dummies_qr(x)
@@ -289,7 +285,7 @@ class FixedEffectsSample:
         coef = np.zeros_like(rhs)
         if system["keep"].size:
             keep = system["keep"]
-            coef[keep] = cho_solve(system["factor"], rhs[keep], check_finite=False)
+            coef[keep] = _cholesky_solve(system["factor"], rhs[keep])
         # x - P_b x - (D c - P_b D c): the big-dimension part of D c is (C c) / n.
         big_part = big_means - np.asarray(system["scaled"] @ coef)
         if x.flags.f_contiguous:
@@ -353,8 +349,22 @@ def _sweep_two_way(grid: np.ndarray) -> None:
     grid -= column_means - grand
 
 
+def _cholesky_solve(lower: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve (L L') x = rhs with the lower Cholesky factor L: two triangular solves.
+
+    NumPy has no triangular solver; ``np.linalg.solve`` on a triangular matrix is
+    exact in structure (its LU factors are the matrix itself up to pivoting) and
+    the matrices here are small (the levels of the smaller dimension).  SciPy's
+    ``cho_solve`` would cost an import of ``scipy.linalg`` (0.1-0.3 s) on every click.
+    """
+    return np.linalg.solve(lower.T, np.linalg.solve(lower, rhs))
+
+
 def _orthonormal_basis(matrix: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of the column space of ``matrix`` (rank-revealing QR)."""
+    """An orthonormal basis of the column space of ``matrix`` (rank-revealing QR).
+
+    Only degenerate designs come here; NumPy's QR does not pivot, so SciPy's does the work.
+    """
     from scipy.linalg import qr
 
     q, r, _ = qr(matrix, mode="economic", pivoting=True)
