@@ -484,7 +484,7 @@ def _gamma_prefactor(a: float, x: float) -> float:
 
 def _gamma_q(a: float, x: float) -> float:
     """The regularized upper incomplete gamma Q(a, x) for a > 0, x > 0 (both finite)."""
-    if x < a + 1.0:
+    if x < a + 1.0 and not (a < 1.0 and x >= 0.5):  # small a: Q itself is small beyond 1/2, so not 1 - P there
         # P(a, x) = x^a e^-x / Gamma(a + 1) * sum_n x^n / ((a + 1) ... (a + n))
         term, total, n = 1.0, 1.0, a
         for _ in range(_MAX_ITER):
