@@ -62,6 +62,8 @@ _NORMAL_DF = 1e20  # beyond, t is the normal to 1e-14 even at x = 38 (the differ
 # For a >= 8 the first omitted term is below 1e-16.
 _STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156, -3617 / 122400)
 
+_INVERSE_ODD_FACTORIAL = tuple(1.0 / math.factorial(2 * m + 1) for m in range(31))  # 1 / (2m + 1)!
+
 # Wichura's AS 241 (PPND16): numerator and denominator, highest power first.
 _AS241_CENTRAL = ((2.5090809287301226727e+3, 3.3430575583588128105e+4, 6.7265770927008700853e+4,
                    4.5921953931549871457e+4, 1.3731693765509461125e+4, 1.9715909503065514427e+3,
@@ -131,12 +133,13 @@ def _elementwise(function: Callable[..., float], *arrays: np.ndarray, where: Any
     # The scalar function at each element whose arguments are all finite-or-infinite numbers and valid; NaN
     # elsewhere (the edges below decide those).  Callers pass a few numbers (one per coefficient), so a loop
     # over Python floats is faster than array passes of the iterative methods.
-    out = np.full(arrays[0].shape, np.nan)
-    ok = np.broadcast_to(where, out.shape) & ~np.logical_or.reduce([np.isnan(a) for a in arrays])
-    for index in np.ndindex(out.shape):
-        if ok[index]:
-            out[index] = function(*(float(a[index]) for a in arrays))
-    return out
+    shape = arrays[0].shape
+    ok = np.broadcast_to(where, shape)
+    for a in arrays:
+        ok = ok & ~np.isnan(a)
+    values = [function(*args) if valid else math.nan
+              for valid, args in zip(ok.ravel().tolist(), zip(*(a.ravel().tolist() for a in arrays)))]
+    return np.array(values, dtype=float).reshape(shape)
 
 
 def _tail(values: Any, x: np.ndarray, valid: Any, lower: float, upper: float) -> Any:
@@ -441,8 +444,8 @@ def _beta_large_a_small_b(a: float, b: float, x: float, y: float) -> float | Non
     half_log2 = (0.5 * log_x) ** 2
     power, t4, b2n = 1.0, 4.0 * t * t, b
     for n in range(1, 30):
-        pn = sum((m * b - n) * p[n - m] / math.factorial(2 * m + 1) for m in range(1, n)) / n
-        pn += (b - 1.0) / math.factorial(2 * n + 1)
+        pn = sum((m * b - n) * p[n - m] * _INVERSE_ODD_FACTORIAL[m] for m in range(1, n)) / n
+        pn += (b - 1.0) * _INVERSE_ODD_FACTORIAL[n]
         p.append(pn)
         j = (b2n * (b2n + 1.0) * j + (u + b2n + 1.0) * power) / t4
         power *= half_log2
@@ -484,6 +487,8 @@ def _gamma_prefactor(a: float, x: float) -> float:
 
 def _gamma_q(a: float, x: float) -> float:
     """The regularized upper incomplete gamma Q(a, x) for a > 0, x > 0 (both finite)."""
+    if a == 0.5:  # the t distribution's and F(1, .)'s case (through the expansion above): closed form
+        return math.erfc(math.sqrt(x))
     if x < a + 1.0 and not (a < 1.0 and x >= 0.5):  # small a: Q itself is small beyond 1/2, so not 1 - P there
         # P(a, x) = x^a e^-x / Gamma(a + 1) * sum_n x^n / ((a + 1) ... (a + n))
         term, total, n = 1.0, 1.0, a

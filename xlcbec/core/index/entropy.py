@@ -39,6 +39,12 @@ from xlcbec.core.options import (
 from xlcbec.core.results import RowAccount, estimate_row
 from xlcbec.errors import EstimationError, InputError, OptionError
 
+Direction = Literal["+", "-"]
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
+
+_REMOVE_FIX = "remove it from the Indicators sheet or set its include to no"
+
+
 def _plogp(p: np.ndarray) -> np.ndarray:
     """p log p element-wise, 0 where p is 0 (as ``scipy.special.xlogy(p, p)``; NaN stays NaN).
 
@@ -47,12 +53,6 @@ def _plogp(p: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = p * np.log(p)
     return np.where(p == 0, 0.0, out)
-
-
-Direction = Literal["+", "-"]
-DIRECTIONS: tuple[str, ...] = get_args(Direction)
-
-_REMOVE_FIX = "remove it from the Indicators sheet or set its include to no"
 
 
 @dataclass(frozen=True, eq=False)
