@@ -27,6 +27,12 @@ How (each a textbook method; the references are the usual ones):
   ``brcomp``): through ``rlog1(t) = t - log(1 + t)`` and Stirling
   corrections when both shapes are large (no cancellation of huge
   log-gammas at 1e7 degrees of freedom), through logarithms otherwise;
+- where one shape is at least 15, the other below 40 and the argument near
+  the large shape's end (the t distribution at large df, F with few
+  numerator degrees of freedom), the continued fraction converges slowly
+  and drifts with rounding (1e-10 at 1e7 df); there the asymptotic
+  expansion of DiDonato and Morris (``bgrat``) after stepping the small
+  shape down to (0, 1];
 - regularized incomplete gamma: the series below ``x = a + 1``, Lentz's
   continued fraction above, the prefactor ``x^a e^-x / Gamma(a)`` again
   through ``rlog1`` for large ``a``;
@@ -37,6 +43,12 @@ How (each a textbook method; the references are the usual ones):
   normal quantile and the tail's power-law bound, with bisection when a step
   leaves it.  A quantile beyond the float range is infinite (``scipy.stats``
   returns a finite cap of about 1e152 there).
+
+Accuracy, checked against 50-digit arithmetic (mpmath) while this was
+written: about 1e-14 relative or better for tails down to 1e-300 and
+quantiles over df from 0.5 to 1e7.  That is tighter than ``scipy.stats`` in
+a few places (``t.sf`` near 0 at small df, ``f.sf`` at very large df,
+``t.ppf`` near q = 1/2 and below q = 1e-20); the test names them.
 
 Each function takes numbers or arrays (broadcast together) and returns a
 NumPy float, or an array for array input, as ``scipy.stats`` does.
