@@ -478,16 +478,21 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
         m2 = 2 * m
         for numerator in (m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)),
                           -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0))):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) >= _TINY else _TINY)
-            c = 1.0 + numerator / c
-            if abs(c) < _TINY:
-                c = _TINY
-            delta = c * d
+            c, d, delta = _lentz_step(numerator, 1.0, c, d)
             h *= delta
         if abs(delta - 1.0) <= _EPS:
             break
     return h
+
+
+def _lentz_step(numerator: float, denominator: float, c: float, d: float) -> tuple[float, float, float]:
+    """One step of the modified Lentz algorithm for ... + a_n / (b_n + ...): the new C and D and the factor C D."""
+    d = denominator + numerator * d
+    d = 1.0 / (d if abs(d) >= _TINY else _TINY)
+    c = denominator + numerator / c
+    if abs(c) < _TINY:
+        c = _TINY
+    return c, d, c * d
 
 
 def _gamma_prefactor(a: float, x: float) -> float:
@@ -518,12 +523,7 @@ def _gamma_q(a: float, x: float) -> float:
     for i in range(1, _MAX_ITER):
         numerator = -i * (i - a)
         b += 2.0
-        d = numerator * d + b
-        d = 1.0 / (d if abs(d) >= _TINY else _TINY)
-        c = b + numerator / c
-        if abs(c) < _TINY:
-            c = _TINY
-        delta = c * d
+        c, d, delta = _lentz_step(numerator, b, c, d)
         h *= delta
         if abs(delta - 1.0) <= _EPS:
             break
