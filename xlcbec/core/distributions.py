@@ -56,6 +56,7 @@ NumPy float, or an array for array input, as ``scipy.stats`` does.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -73,6 +74,10 @@ _NORMAL_DF = 1e20  # beyond, t is the normal to 1e-14 even at x = 38 (the differ
 # Stirling series of log Gamma(a) - ((a - 1/2) log a - a + log sqrt(2 pi)): B_2k / (2k (2k-1) a^(2k-1)).
 # For a >= 8 the first omitted term is below 1e-16.
 _STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156, -3617 / 122400)
+
+# The scalar t, F and chi-squared functions remember their last answers: a report asks each regression for its
+# p-values and intervals several times (properties computed on access), at some 25 microseconds a value.
+_cached = functools.lru_cache(maxsize=4096)
 
 _INVERSE_ODD_FACTORIAL = tuple(1.0 / math.factorial(2 * m + 1) for m in range(31))  # 1 / (2m + 1)!
 
@@ -202,6 +207,7 @@ def _ratio(coefficients: tuple[tuple[float, ...], tuple[float, ...]], r: float) 
 
 # -- t -----------------------------------------------------------------------------------------------------------------
 
+@_cached
 def _t_sf(x: float, df: float) -> float:
     if df >= _NORMAL_DF:
         return _norm_sf(x)
@@ -240,6 +246,7 @@ def _t_log_pdf(t: float, df: float) -> float:
             - 0.5 * (df + 1) * spread)
 
 
+@_cached
 def _t_ppf(q: float, df: float) -> float:
     if not 0.0 < q < 1.0:
         return math.nan
@@ -302,6 +309,7 @@ def _t_isf(p: float, df: float) -> float:
 
 # -- F and chi-squared -------------------------------------------------------------------------------------------------
 
+@_cached
 def _f_sf(x: float, dfn: float, dfd: float) -> float:
     if math.isinf(dfn) or math.isinf(dfd):
         return math.nan  # as scipy.special.fdtrc
@@ -319,6 +327,7 @@ def _f_sf(x: float, dfn: float, dfd: float) -> float:
     return _ibeta(0.5 * dfd, 0.5 * dfn, y, w)[0]
 
 
+@_cached
 def _chi2_sf(x: float, df: float) -> float:
     if math.isinf(x):
         return 0.0 if x > 0 else 1.0
@@ -452,13 +461,11 @@ def _beta_large_a_small_b(a: float, b: float, x: float, y: float) -> float | Non
     prefix = h * math.exp(-_log_gamma_ratio(b, a) - b * math.log(t))  # h Gamma(a+b) / (Gamma(a) T^b)
     j = _gamma_q(b, u) / h
     total += prefix * j
-    p = [1.0]
+    p = _bgrat_coefficients(b)
     half_log2 = (0.5 * log_x) ** 2
     power, t4, b2n = 1.0, 4.0 * t * t, b
-    for n in range(1, 30):
-        pn = sum((m * b - n) * p[n - m] * _INVERSE_ODD_FACTORIAL[m] for m in range(1, n)) / n
-        pn += (b - 1.0) * _INVERSE_ODD_FACTORIAL[n]
-        p.append(pn)
+    for n in range(1, len(p)):
+        pn = p[n]
         j = (b2n * (b2n + 1.0) * j + (u + b2n + 1.0) * power) / t4
         power *= half_log2
         b2n += 2.0
@@ -467,6 +474,16 @@ def _beta_large_a_small_b(a: float, b: float, x: float, y: float) -> float | Non
         if abs(term) <= _EPS * abs(total):
             break
     return total
+
+
+@functools.lru_cache(maxsize=64)
+def _bgrat_coefficients(b: float) -> tuple[float, ...]:
+    """p_0 .. p_29 of DiDonato and Morris' eq. 9.4; they depend on b alone (1/2 for every t distribution)."""
+    p = [1.0]
+    for n in range(1, 30):
+        pn = sum((m * b - n) * p[n - m] * _INVERSE_ODD_FACTORIAL[m] for m in range(1, n)) / n
+        p.append(pn + (b - 1.0) * _INVERSE_ODD_FACTORIAL[n])
+    return tuple(p)
 
 
 def _beta_fraction(a: float, b: float, x: float) -> float:
