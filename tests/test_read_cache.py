@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.book_files import input_book, patch_zip, replace_cell, sheet_part, small_cities, small_panel
+from xlcbec import user_cache
 from xlcbec.book import read_cache, reading
 from xlcbec.book.package import open_package
 from xlcbec.errors import InputError
@@ -132,7 +133,25 @@ def test_no_cache_folder_means_plain_reads(tmp_path, monkeypatch, reads):
 
 
 def test_old_entries_are_dropped_beyond_the_limit(tmp_path, cache, monkeypatch):
-    monkeypatch.setattr(read_cache, "MAX_ENTRIES", 2)
+    monkeypatch.setattr(user_cache, "MAX_ENTRIES", 2)
     for name in ("a", "b", "c"):
         reading.read_inputs(input_book(tmp_path / f"{name}.xlsx", panel=small_panel(), cities=small_cities()))
     assert len(list(cache.glob("*.pickle"))) == 2
+
+
+def test_a_remembered_study_gives_the_same_run(demo_book, cache):
+    """The second run loads the inputs and the prepared study; its estimates and notes are the first run's, exactly."""
+    from xlcbec import jobs
+
+    only = ["index", "baseline", "event_study"]
+    first = jobs.run_inputs(reading.read_inputs(demo_book), only=only)
+    second = jobs.run_inputs(reading.read_inputs(demo_book), only=only)
+    assert len(list((cache.parent / "studies").glob("*.pickle"))) == 1
+    pd.testing.assert_frame_equal(first.study.data, second.study.data, check_exact=True)
+    assert first.notes == second.notes and first.warnings == second.warnings
+    pd.testing.assert_frame_equal(first.estimates, second.estimates, check_exact=True)
+    # The study's locate is the workbook's own, not the remembered one's: errors still land on the sheets.
+    from xlcbec.errors import InputError
+
+    placed = second.study.locate(InputError("x", column="HQD", row=[5]))
+    assert placed.sheet is not None

@@ -29,7 +29,7 @@ from xlcbec.study import (
     Study,
     locate_in_panel,
     outcome_error,
-    prepare_study,
+    prepared_study,
     study_problems,
     treatment_problems,
 )
@@ -76,6 +76,7 @@ def preflight(inputs: Any, analyses: Sequence[str]) -> Preflight:
 
 def _preflight(inputs: Any, analyses: Sequence[str]) -> Preflight:
     from xlcbec.book.input_sheets import merge_cities
+    from xlcbec.book.read_cache import source_key
 
     analyses = tuple(analyses)
     settings: Settings = inputs.settings
@@ -95,9 +96,10 @@ def _preflight(inputs: Any, analyses: Sequence[str]) -> Preflight:
         return merged.locate(locate_option(locate_in_panel(error), settings))
 
     try:
-        study = prepare_study(
+        study = prepared_study(
             merged.panel, settings, indicators=inputs.indicators, policies=inputs.policies,
             keywords=inputs.keywords, notes=tuple(inputs.notes) + tuple(merged.notes),
+            source=source_key(inputs),  # the same workbook bytes as an earlier run: the same study
         )
     except InputError as error:
         return Preflight(analyses, problems=(locate(error),))
