@@ -364,7 +364,7 @@ def test_stale_temporaries_of_a_killed_writer_are_removed_by_the_next_write(book
     stale, fresh, foreign = tmp_path / ".out.xlsx.k1ll3d.tmp", tmp_path / ".out.xlsx.writing.tmp", tmp_path / ".other.xlsx.k1ll3d.tmp"
     for leftover in (stale, fresh, foreign):
         leftover.write_bytes(b"half a workbook")
-    old = atomic.PROCESS_START - atomic.STALE_MARGIN_SECONDS - 3600
+    old = atomic.process_start() - atomic.STALE_MARGIN_SECONDS - 3600
     os.utime(stale, (old, old))
     os.utime(foreign, (old, old))
     os.utime(fresh, (clock.time(), clock.time()))  # a concurrent writer's: kept
