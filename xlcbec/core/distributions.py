@@ -45,9 +45,10 @@ How (each a textbook method; the references are the usual ones):
   returns a finite cap of about 1e152 there).
 
 Accuracy, checked against 50-digit arithmetic (mpmath) while this was
-written: about 1e-14 relative or better for tails down to 1e-300 and
-quantiles over df from 0.5 to 1e7.  That is tighter than ``scipy.stats`` in
-a few places (``t.sf`` near 0 at small df, ``f.sf`` at very large df,
+written, at every grid point where these functions and ``scipy.stats``
+differ by more than 1e-12: ours within 2e-13 relative (most within 1e-15),
+tails down to 1e-300, df from 0.5 to 1e7.  That is tighter than
+``scipy.stats`` in a few places (``t.sf`` near 0 at small df, ``f.sf`` at very large df,
 ``t.ppf`` near q = 1/2 and below q = 1e-20); the test names them.
 
 Each function takes numbers or arrays (broadcast together) and returns a
