@@ -15,8 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openpyxl
 import pandas as pd
+
+from xlcbec.book.lazy_pillow import defer_pillow
+
+defer_pillow()  # before openpyxl's first import: result sheets hold no pictures
+
+import openpyxl  # noqa: E402
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
