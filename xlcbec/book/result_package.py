@@ -697,8 +697,12 @@ def save_results(book: str | Path, target: str | Path, write: Callable[[Any], No
     write(results)
 
     def produce(handle: BinaryIO) -> None:
+        from openpyxl.writer.excel import ExcelWriter
+
+        # The result package is only read back by the merge, which deflates every part it takes:
+        # stored, not deflated, it is compressed once instead of twice.
         buffer = io.BytesIO()
-        results.workbook.save(buffer)
+        ExcelWriter(results.workbook, zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True)).save()
         try:
             plan = plan_merge(book, buffer.getvalue())
         except (Unsupported, KeyError, ValueError, zipfile.BadZipFile, SafeET.ParseError):

@@ -307,10 +307,11 @@ def frame_table(
     whole = {str(c): _whole_numbers(frame[c]) for c in frame.columns}
     index_whole = _whole_numbers(pd.Series(frame.index))
     column_formats = [number_formats.get(str(c)) or (formats.INTEGER if whole[str(c)] else None) for c in frame.columns]
+    dtypes = list(frame.dtypes)
     body: list[tuple[Cell, ...]] = []
     for row_label, row in zip(frame.index, frame.itertuples(index=False, name=None)):
         cells: list[Cell] = [_index_cell(row_label, index_whole, language)] if index else []
-        for fmt, dtype, value in zip(column_formats, frame.dtypes, row):
+        for fmt, dtype, value in zip(column_formats, dtypes, row):
             cells.append(_frame_cell(value, fmt, dtype, default_digits, language))
         body.append(tuple(cells))
 
