@@ -121,7 +121,7 @@ def _ruled(cell: XlCell, top: Side | None, bottom: Side | None) -> None:
 
 
 def _merge_plain(ws: Worksheet, row: int, first_col: int, last_col: int) -> None:
-    """``ws.merge_cells`` for one row whose first cell has no border, as a title or a note has.
+    """``ws.merge_cells`` of one row; shorter when the first cell has no border, as a title or a note has.
 
     openpyxl's merge then copies the first cell's borders (none) to the range's
     edges and its protection (the default) to every cell, hashing a Protection
@@ -129,7 +129,9 @@ def _merge_plain(ws: Worksheet, row: int, first_col: int, last_col: int) -> None
     saved file as it is, so here the range is recorded and its other cells
     become empty merged cells (what the merge leaves) without them.
     """
-    if any(getattr(ws.cell(row, first_col).border, side).style for side in ("left", "right", "top", "bottom")):
+    border = ws.cell(row, first_col).border
+    sides = [getattr(border, name) for name in ("left", "right", "top", "bottom")]
+    if any(side is None or side.style is not None for side in sides):  # openpyxl would copy these to the edges
         ws.merge_cells(start_row=row, start_column=first_col, end_row=row, end_column=last_col)
         return
     ws.merged_cells.add(MergedCellRange(ws, f"{column_letter(first_col)}{row}:{column_letter(last_col)}{row}"))
