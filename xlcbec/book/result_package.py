@@ -339,6 +339,7 @@ class _Package:
     styles_part: str
     styles: str
     sheets: list[tuple[str, str, str]]  # (sheet name, relationship id, zip member)
+    _overrides: dict[str, str | None] | None = None  # part -> content type, from content_types
 
     @classmethod
     def read(cls, zf: zipfile.ZipFile) -> "_Package":
@@ -377,11 +378,12 @@ class _Package:
         return cls(zf, names, workbook_part, workbook, workbook_rels, content_types, styles_part, styles, sheets)
 
     def content_type(self, member: str) -> str | None:
-        for tag in re.findall(r"<Override\b[^>]*>", self.content_types):
-            attributes = _attributes(tag)
-            if attributes.get("PartName", "").lstrip("/") == member:
-                return attributes.get("ContentType")
-        return None
+        if self._overrides is None:  # read once: the merge asks for every part it moves
+            self._overrides = {}
+            for tag in re.findall(r"<Override\b[^>]*>", self.content_types):
+                attributes = _attributes(tag)
+                self._overrides.setdefault(attributes.get("PartName", "").lstrip("/"), attributes.get("ContentType"))
+        return self._overrides.get(member)
 
     def default_type(self, extension: str) -> str | None:
         for tag in re.findall(r"<Default\b[^>]*>", self.content_types):
