@@ -172,23 +172,31 @@ class RegressionResult:
         return wald_test(self.params, self.cov, terms, self.df_inference)
 
     def to_estimates(self, analysis: str, model: str, *, terms: Sequence[str] | None = None, note: str = "") -> list[dict[str, Any]]:
-        ci = self.conf_int()
-        se, t, p = self.std_errors, self.tstats, self.pvalues
+        # The same arithmetic as std_errors, tstats, pvalues and conf_int, on arrays: one pass, not a Series per term.
+        names = [str(term) for term in self.params.index]
+        b = self.params.to_numpy(dtype=float)
+        se = np.sqrt(np.diag(self.cov.to_numpy()))
+        t = b / se
+        p = 2 * distributions.t_sf(np.abs(t), self.df_inference)
+        q = distributions.t_ppf(0.5 + 0.95 / 2, self.df_inference)
+        low, high = b - q * se, b + q * se
+        position = {term: i for i, term in enumerate(self.params.index)}
         rows = []
         for term in terms if terms is not None else self.params.index:
-            if term not in self.params.index:
+            if term not in position:
                 continue
+            i = position[term]
             rows.append(
                 estimate_row(
                     analysis,
                     model,
-                    str(term),
-                    self.params[term],
-                    std_error=se[term],
-                    statistic=t[term],
-                    p_value=p[term],
-                    ci_low=ci.loc[term, "lower"],
-                    ci_high=ci.loc[term, "upper"],
+                    names[i],
+                    b[i],
+                    std_error=se[i],
+                    statistic=t[i],
+                    p_value=p[i],
+                    ci_low=low[i],
+                    ci_high=high[i],
                     nobs=self.nobs,
                     r2_within=self.r2_within,
                     note=note,
