@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -317,6 +317,13 @@ class SweptColumns:
         with single_blas_thread():
             sample.fe.transform(matrix, overwrite=True)
         return cls(sample, tuple(names), matrix, tss, scale)
+
+    def on(self, sample: EstimationSample) -> "SweptColumns":
+        """These columns for ``sample``, prepared anew on the same rows (its row account may say why
+        differently); the sweep and its cached projection are reused."""
+        if not np.array_equal(sample.positions, self.sample.positions):
+            raise ValueError("a sample on other rows")
+        return SweptColumns(replace(sample, fe=self.sample.fe), self.names, self.swept, self.tss, self.scale)
 
     def join(self, other: "SweptColumns") -> "SweptColumns":
         """These columns and ``other``'s (swept on the same sample)."""
