@@ -161,13 +161,22 @@ def nearest_neighbours(p_treated: np.ndarray, p_control: np.ndarray, *, k: int =
 
 
 def _kernel_matrix(p1: np.ndarray, p0: np.ndarray, method: Method, bandwidth: float) -> sparse.csr_matrix:
-    """Normalised kernel weights as a sparse (n1, n0) matrix, computed in blocks of treated rows."""
-    blocks = []
+    """Normalised kernel weights as a sparse (n1, n0) matrix, computed in blocks of treated rows.
+
+    The non-zero weights of a block are read off in row-major order, which is the
+    compressed-row layout itself: the matrix is assembled from them, not converted.
+    """
+    data, indices, counts = [], [], []
     for start in range(0, p1.size, _BLOCK):
-        blocks.append(sparse.csr_matrix(kernel_weights(p1[start:start + _BLOCK], p0, method=method, bandwidth=bandwidth)))
-    if not blocks:
+        weights = kernel_weights(p1[start:start + _BLOCK], p0, method=method, bandwidth=bandwidth)
+        rows, cols = np.nonzero(weights)
+        data.append(weights[rows, cols])
+        indices.append(cols)
+        counts.append(np.bincount(rows, minlength=weights.shape[0]))
+    if not data:
         return sparse.csr_matrix((0, p0.size))
-    return sparse.vstack(blocks, format="csr")
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
+    return sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=(p1.size, p0.size))
 
 
 def _nearest_matrix(p1: np.ndarray, p0: np.ndarray, k: int, caliper: float | None) -> sparse.csr_matrix:
@@ -255,8 +264,19 @@ def _match_matrix(p_from: np.ndarray, p_to: np.ndarray, method: Method, bandwidt
 
 
 def _embed(local: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray, n: int) -> sparse.csr_matrix:
-    coo = local.tocoo()
-    return sparse.csr_matrix((coo.data, (rows[coo.row], cols[coo.col])), shape=(n, n))
+    """``local`` (rows x cols of the sample) as an (n, n) matrix: its row i at ``rows[i]``, column j at ``cols[j]``.
+
+    ``rows`` and ``cols`` increase, so each row's columns stay in order: the
+    compressed-row arrays are relabelled, not rebuilt.
+    """
+    local = local.tocsr()
+    if not local.has_canonical_format:  # sorted column indices, no repeats
+        local = local.copy()
+        local.sum_duplicates()
+    counts = np.zeros(n, dtype=np.int64)
+    counts[rows] = np.diff(local.indptr)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    return sparse.csr_matrix((local.data, cols[local.indices], indptr), shape=(n, n))
 
 
 def match_arrays(
