@@ -128,11 +128,12 @@ class UnitMoments:
         ends = np.cumsum(count.astype(np.int64))
         upper_row, upper_col = np.triu_indices(q)
         gram = np.empty((n_units, upper_row.size))
-        start = 0
-        for u, end in enumerate(ends):
-            block = z[start:end]
-            gram[u] = (block.T @ block)[upper_row, upper_col]
-            start = end
+        starts = ends - count.astype(np.int64)
+        for rows in np.unique(count.astype(np.int64)):
+            # The units with this many rows: one stacked product, unit by unit the same as block.T @ block.
+            members = np.flatnonzero(count == rows)
+            blocks = z[starts[members][:, None] + np.arange(rows)]  # (members, rows, q)
+            gram[members] = np.matmul(blocks.transpose(0, 2, 1), blocks)[:, upper_row, upper_col]
         sums = np.stack([np.bincount(units, weights=centred[:, j], minlength=n_units) for j in range(p)], axis=1)
         squares = np.stack([np.bincount(units, weights=centred[:, j] ** 2, minlength=n_units) for j in range(p)],
                            axis=1)
