@@ -138,28 +138,19 @@ def cdf(model: ScoreModelName, z: np.ndarray) -> np.ndarray:
     return special.ndtr(z) if model == "probit" else special.expit(z)
 
 
-def _loglik_terms(
-    model: ScoreModelName, y: np.ndarray, z: np.ndarray, out: "_Buffers | None" = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-row log likelihood, d l / d z and -d2 l / d z2 (all finite for any z).
-
-    ``out`` (:class:`_Buffers` shaped like ``z``) receives the three results and
-    the intermediates: the batch Newton steps reuse them, since a fresh array the
-    size of (draws x rows) costs a page fault per 4 KB on first touch, a third of
-    the time of the arithmetic itself.
-    """
-    out = _Buffers(z.shape) if out is None else out
+def _loglik_terms(model: ScoreModelName, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row log likelihood, d l / d z and -d2 l / d z2 (all finite for any z)."""
     q = 2.0 * y - 1.0
-    qz = np.multiply(q, z, out=out.scratch)
+    qz = q * z
     if model == "probit":
         # Phi(qz) by ndtr (full relative precision in the lower tail) and its log;
         # only where Phi underflows (qz < -37) is the slower log_ndtr needed.
         # In-place steps: in the bootstrap these arrays are (draws x rows).
-        prob = special.ndtr(qz, out=out.prob)
+        prob = special.ndtr(qz)
         tail = prob < 1e-300
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_cdf = np.log(prob, out=out.terms)
-            lam = np.multiply(z, z, out=out.d1)
+            log_cdf = np.log(prob)
+            lam = np.multiply(z, z)
             lam *= -0.5
             np.exp(lam, out=lam)
             lam /= prob
@@ -168,34 +159,11 @@ def _loglik_terms(
             zt = np.broadcast_to(z, qz.shape)[tail]
             log_cdf[tail] = special.log_ndtr(qz[tail])
             lam[tail] = np.broadcast_to(q, qz.shape)[tail] * np.exp(-0.5 * zt * zt - _LOG_SQRT_2PI - log_cdf[tail])
-        d2 = np.add(lam, z, out=out.d2)
+        d2 = lam + z
         d2 *= lam
         return log_cdf, lam, d2
-    p = special.expit(z, out=out.prob)
-    np.negative(qz, out=qz)
-    terms = np.logaddexp(0.0, qz, out=out.terms)
-    np.negative(terms, out=terms)
-    d1 = np.subtract(y, p, out=out.d1)
-    d2 = np.subtract(1.0, p, out=out.d2)
-    d2 *= p
-    return terms, d1, d2
-
-
-class _Buffers:
-    """Work arrays of one shape for :func:`_loglik_terms` (``z``: room for the linear index);
-    :meth:`head` views the first rows of each."""
-
-    _NAMES = ("z", "scratch", "prob", "terms", "d1", "d2")
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        for name in self._NAMES:
-            setattr(self, name, np.empty(shape))
-
-    def head(self, rows: int) -> "_Buffers":
-        view = _Buffers.__new__(_Buffers)
-        for name in self._NAMES:
-            setattr(view, name, getattr(self, name)[:rows])
-        return view
+    p = special.expit(z)
+    return -np.logaddexp(0.0, -qz), y - p, p * (1.0 - p)
 
 
 def null_loglik(y: np.ndarray, w: np.ndarray) -> float:
@@ -268,15 +236,10 @@ def newton(
 
 
 def _batch_terms(
-    model: ScoreModelName, y: np.ndarray, x_t: np.ndarray, beta: np.ndarray, weights: np.ndarray,
-    out: _Buffers | None = None,
+    model: ScoreModelName, y: np.ndarray, x_t: np.ndarray, beta: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted log likelihoods (b,) and w * dl/dz, w * -d2l/dz2 (b, n) for b parameter vectors.
-
-    ``out`` holds the work arrays (b rows or more; the results are views of them).
-    """
-    out = _Buffers(weights.shape) if out is None else out.head(beta.shape[0])
-    terms, d1, d2 = _loglik_terms(model, y, np.matmul(beta, x_t, out=out.z), out)
+    """Weighted log likelihoods (b,) and w * dl/dz, w * -d2l/dz2 (b, n) for b parameter vectors."""
+    terms, d1, d2 = _loglik_terms(model, y, beta @ x_t)
     d1 *= weights
     d2 *= weights
     return np.einsum("bn,bn->b", weights, terms), d1, d2
@@ -321,7 +284,6 @@ def newton_batch(
     upper = weights @ (d2_0[:, None] * outer)
     idx = np.arange(reps)
     y_row = y[None, :]
-    work, drawn = _Buffers((reps, n)), np.empty((reps, n))  # reused by every step (see _loglik_terms)
     for _ in range(max_iter):
         neg_h = np.empty((idx.size, k, k))
         neg_h[:, upper_a, upper_b] = upper
@@ -329,7 +291,7 @@ def newton_batch(
         # A draw whose information matrix is singular or not finite cannot identify
         # the score model (e.g. a covariate constant in the resample): it stops unconverged.
         ok = np.all(np.isfinite(neg_h), axis=(1, 2)) & np.all(np.isfinite(grad), axis=1)
-        ok[ok] = _well_conditioned(neg_h[ok])
+        ok[ok] = np.linalg.cond(neg_h[ok]) < 1e14
         idx, grad, neg_h = idx[ok], grad[ok], neg_h[ok]
         if idx.size == 0:
             break
@@ -341,8 +303,8 @@ def newton_batch(
         idx = idx[~done]
         if idx.size == 0:
             break
-        w = np.take(weights, idx, axis=0, out=drawn[:idx.size])
-        ll_new, wd1, wd2 = _batch_terms(model, y_row, x_t, beta[idx], w, work)
+        w = weights[idx]
+        ll_new, wd1, wd2 = _batch_terms(model, y_row, x_t, beta[idx], w)
         worse = ll_new < llf[idx] - 1e-12 * (1.0 + np.abs(ll_new))
         for _halving in range(40):
             if not worse.any():
@@ -357,29 +319,6 @@ def newton_batch(
         grad = wd1 @ x
         upper = wd2 @ outer
     return beta, converged & np.all(np.isfinite(beta), axis=1)
-
-
-# The condition number (2-norm) above which a draw's information matrix counts as singular.
-MAX_CONDITION = 1e14
-
-
-def _well_conditioned(neg_h: np.ndarray) -> np.ndarray:
-    """``np.linalg.cond(neg_h) < MAX_CONDITION`` for a stack of symmetric matrices.
-
-    Their singular values are the moduli of their eigenvalues, which are cheaper;
-    the few matrices whose ratio from the eigenvalues comes within a factor 10 of
-    the limit are decided by the singular values, as before.
-    """
-    if not neg_h.shape[0]:
-        return np.zeros(0, dtype=bool)
-    moduli = np.abs(np.linalg.eigvalsh(neg_h))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = moduli.max(axis=1) / moduli.min(axis=1)
-    ok = ratio < MAX_CONDITION
-    near = ~((ratio < MAX_CONDITION / 10) | (ratio > MAX_CONDITION * 10))
-    if near.any():
-        ok[near] = np.linalg.cond(neg_h[near]) < MAX_CONDITION
-    return ok
 
 
 # ---------------------------------------------------------------------------
