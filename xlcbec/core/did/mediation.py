@@ -327,8 +327,11 @@ def _bootstrap(
 ) -> BootstrapInterval:
     controls = list(dict.fromkeys([*step1_controls, *step2_controls]))
     columns = [mediator, outcome, treatment, *controls]  # positions 0, 1, 2, 3...
+    matrix = np.empty((sample.positions.size, len(columns)), order="F")  # column-major, as a frame's values are
+    for j, column in enumerate(columns):
+        matrix[:, j] = numeric_column(data, column)[sample.positions]
     design = ReplicateDesign(
-        matrix=np.column_stack([numeric_column(data, c)[sample.positions] for c in columns]),
+        matrix=matrix,
         design1=[2, *(3 + controls.index(c) for c in step1_controls)],  # a: coefficient 0
         design2=[2, 0, *(3 + controls.index(c) for c in step2_controls)],  # b: coefficient 1
         fixed_effects=tuple(sample.fixed_effects),
