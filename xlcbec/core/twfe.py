@@ -298,6 +298,7 @@ class SweptColumns:
     swept: np.ndarray  # (rows used, columns), column-major
     tss: np.ndarray  # per column: total sum of squares about the (weighted) mean (when it is the outcome)
     scale: np.ndarray  # per column: centred norm (when it is a regressor)
+    raw: np.ndarray  # the columns before the sweep, column-major
 
     @classmethod
     def of(cls, sample: EstimationSample, raw: np.ndarray, names: Sequence[str], *,
@@ -307,30 +308,40 @@ class SweptColumns:
         ``overwrite=True`` sweeps a column-major float64 ``raw`` in place (saves a copy).
         """
         matrix = np.asarray(raw, dtype=float).reshape(len(sample.positions), -1)
-        if not (overwrite and matrix.flags.f_contiguous and matrix.flags.writeable):
-            matrix = np.array(matrix, order="F")
         if matrix.shape[1] != len(names):
             raise ValueError(f"{matrix.shape[1]} columns for {len(names)} names")
+        kept = np.array(matrix, order="F")
+        if not (overwrite and matrix.flags.f_contiguous and matrix.flags.writeable):
+            matrix = np.array(kept, order="F")
         weights = sample.fe.weights
-        tss = np.array([_total_sum_of_squares(matrix[:, j], weights) for j in range(matrix.shape[1])])
-        scale = np.array([_centred_norm(matrix[:, j]) for j in range(matrix.shape[1])])
+        tss = np.array([_total_sum_of_squares(kept[:, j], weights) for j in range(kept.shape[1])])
+        scale = np.array([_centred_norm(kept[:, j]) for j in range(kept.shape[1])])
         with single_blas_thread():
             sample.fe.transform(matrix, overwrite=True)
-        return cls(sample, tuple(names), matrix, tss, scale)
+        return cls(sample, tuple(names), matrix, tss, scale, kept)
+
+    def _positions(self) -> dict[str, int]:
+        return {name: j for j, name in reversed(list(enumerate(self.names)))}  # the first of repeated names
+
+    def raw_columns(self, names: Sequence[str]) -> np.ndarray:
+        """The unswept ``names`` on the sample's rows, column-major (in the order asked)."""
+        position = self._positions()
+        return np.asfortranarray(self.raw[:, [position[name] for name in names]])
 
     def on(self, sample: EstimationSample) -> "SweptColumns":
         """These columns for ``sample``, prepared anew on the same rows (its row account may say why
         differently); the sweep and its cached projection are reused."""
         if not np.array_equal(sample.positions, self.sample.positions):
             raise ValueError("a sample on other rows")
-        return SweptColumns(replace(sample, fe=self.sample.fe), self.names, self.swept, self.tss, self.scale)
+        return SweptColumns(replace(sample, fe=self.sample.fe), self.names, self.swept, self.tss, self.scale, self.raw)
 
     def join(self, other: "SweptColumns") -> "SweptColumns":
         """These columns and ``other``'s (swept on the same sample)."""
         if other.sample is not self.sample:
             raise ValueError("columns swept on different samples")
         return SweptColumns(self.sample, self.names + other.names, np.concatenate([self.swept, other.swept], axis=1),
-                            np.concatenate([self.tss, other.tss]), np.concatenate([self.scale, other.scale]))
+                            np.concatenate([self.tss, other.tss]), np.concatenate([self.scale, other.scale]),
+                            np.concatenate([self.raw, other.raw], axis=1))
 
     def fit(self, outcome: str, regressors: Sequence[str], *, vcov: Vcov = "cluster",
             small_sample: SmallSample = "stata", treatment: str | None = None) -> RegressionResult:
@@ -340,7 +351,7 @@ class SweptColumns:
             raise InputError("a model needs at least one regressor", fix="name the treatment column")
         check_choice("cluster", vcov, Vcov)
         check_choice("small_sample", small_sample, SmallSample)
-        position = {name: j for j, name in reversed(list(enumerate(self.names)))}  # the first of repeated names
+        position = self._positions()
         y_at, x_at = position[outcome], [position[name] for name in regressors]
         if x_at == list(range(x_at[0], x_at[0] + len(x_at))):
             x = self.swept[:, x_at[0]:x_at[0] + len(x_at)]  # a column-major view

@@ -39,12 +39,11 @@ import pandas as pd
 from xlcbec.core.cluster_bootstrap import ClusterResampler
 from xlcbec.core.did.mediation_bootstrap import ReplicateDesign, UnitMoments, block_draws
 from xlcbec.core.did.sobel import SobelResult, indirect_effect_tests
-from xlcbec.core.numbers import numeric_column
 from xlcbec.core.options import FIXED_EFFECTS, BootstrapOptions, SEOptions
 from xlcbec.core.panel import TREATMENT
 from xlcbec.core.parallel import map_blocks
 from xlcbec.core.results import RegressionResult, estimate_row
-from xlcbec.core.twfe import EstimationSample, SweptColumns, prepare_sample, sweep_columns
+from xlcbec.core.twfe import SweptColumns, prepare_sample, sweep_columns
 from xlcbec.errors import EstimationError, OptionError
 
 # Replicates handed to a worker at a time (xlcbec.core.parallel) and solved together by the moment
@@ -309,7 +308,7 @@ def _one_mediator(
     boot = None
     if reps:
         boot = _bootstrap(
-            data, sample, outcome=outcome, mediator=mediator, treatment=treatment,
+            columns, outcome=outcome, mediator=mediator, treatment=treatment,
             step1_controls=[c for c in step1.params.index if c != treatment],
             step2_controls=[c for c in step2.params.index if c not in (treatment, mediator)],
             unit=unit, cluster=cluster, reps=reps, seed=seed, level=level,
@@ -321,17 +320,14 @@ def _one_mediator(
 
 
 def _bootstrap(
-    data: pd.DataFrame, sample: EstimationSample, *, outcome: str, mediator: str, treatment: str,
+    columns: SweptColumns, *, outcome: str, mediator: str, treatment: str,
     step1_controls: Sequence[str], step2_controls: Sequence[str], unit: str, cluster: str | None,
     reps: int, seed: int, level: float, estimate: float, n_jobs: int = 1, scheduler: Any = None,
 ) -> BootstrapInterval:
     controls = list(dict.fromkeys([*step1_controls, *step2_controls]))
-    columns = [mediator, outcome, treatment, *controls]  # positions 0, 1, 2, 3...
-    matrix = np.empty((sample.positions.size, len(columns)), order="F")  # column-major, as a frame's values are
-    for j, column in enumerate(columns):
-        matrix[:, j] = numeric_column(data, column)[sample.positions]
+    sample = columns.sample
     design = ReplicateDesign(
-        matrix=matrix,
+        matrix=columns.raw_columns([mediator, outcome, treatment, *controls]),  # positions 0, 1, 2, 3...
         design1=[2, *(3 + controls.index(c) for c in step1_controls)],  # a: coefficient 0
         design2=[2, 0, *(3 + controls.index(c) for c in step2_controls)],  # b: coefficient 1
         fixed_effects=tuple(sample.fixed_effects),
