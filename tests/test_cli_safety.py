@@ -364,9 +364,23 @@ def test_stale_temporaries_of_a_killed_writer_are_removed_by_the_next_write(book
     stale, fresh, foreign = tmp_path / ".out.xlsx.k1ll3d.tmp", tmp_path / ".out.xlsx.writing.tmp", tmp_path / ".other.xlsx.k1ll3d.tmp"
     for leftover in (stale, fresh, foreign):
         leftover.write_bytes(b"half a workbook")
-    old = atomic.PROCESS_START - atomic.STALE_MARGIN_SECONDS - 3600
+    old = atomic.process_start() - atomic.STALE_MARGIN_SECONDS - 3600
     os.utime(stale, (old, old))
     os.utime(foreign, (old, old))
     os.utime(fresh, (clock.time(), clock.time()))  # a concurrent writer's: kept
     assert main(refresh(str(book), "-o", str(out))) == 0
     assert not stale.exists() and fresh.exists() and foreign.exists()
+
+
+def test_the_command_exits_quickly_yet_keeps_its_output_code_and_exit_handlers(tmp_path):
+    """``xlcbec`` ends without the interpreter's teardown: what it printed, its exit code and atexit still hold."""
+    script = ("import atexit, sys; atexit.register(lambda: print('exit handlers ran', flush=True)); "
+              "sys.argv = ['xlcbec', 'check', 'no such book.xlsx']; from xlcbec.cli import run; run()")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout.strip() == "exit handlers ran"
+    module = subprocess.run([sys.executable, "-m", "xlcbec", "--version"], capture_output=True, text=True,
+                            cwd=tmp_path, check=False, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert module.returncode == 0 and module.stdout.strip()

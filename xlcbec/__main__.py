@@ -1,5 +1,5 @@
 """``python -m xlcbec`` is the same as the ``xlcbec`` command."""
 
-from xlcbec.cli import main
+from xlcbec.cli import run
 
-raise SystemExit(main())
+run()

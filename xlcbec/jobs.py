@@ -257,7 +257,7 @@ def run_inputs(
     study = preflighted.study
     assert study is not None  # no problems: the study was prepared
     prepared = time.perf_counter() - clock
-    with _blas_threads(len(study.data)):
+    with _blas_threads(len(study.data), analyses):
         run = run_study(study, analyses, progress=progress)
     run.timings = {"read and prepare": prepared, **run.timings}
     checked = run_cross_check(study, run) if settings.cross_check else None
@@ -290,12 +290,15 @@ def run_cross_check(study: Study, run: StudyRun) -> Any:
 # Below this many rows the matrices are small: BLAS threads cost more in start-up
 # and contention than they save (measured: bootstrap loops up to 60x slower on 2 cores).
 SINGLE_THREAD_ROWS = 200_000
+# Analyses that repeat small products hundreds of times (bootstrap, permutations, many fits): only they gain
+# from the limit, which itself costs about 20 ms (threadpoolctl looks up every loaded library).
+REPEATING = frozenset({"psm", "heterogeneity", "mediation", "placebo", "bacon", "cs", "sun_abraham"})
 
 
-def _blas_threads(rows: int) -> Any:
+def _blas_threads(rows: int, analyses: Sequence[str]) -> Any:
     import contextlib
 
-    if rows >= SINGLE_THREAD_ROWS:
+    if rows >= SINGLE_THREAD_ROWS or not REPEATING.intersection(analyses):
         return contextlib.nullcontext()
     try:
         from threadpoolctl import threadpool_limits

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from xlcbec.book.settings import Settings, locate_option
-from xlcbec.core.number_rule import is_blank
+from xlcbec.core.numbers import blank_mask
 from xlcbec.errors import InputError, InputErrors, NotApplicableError, XlcbecError
 from xlcbec.study import (
     PANEL_SHEET,
@@ -29,7 +29,7 @@ from xlcbec.study import (
     Study,
     locate_in_panel,
     outcome_error,
-    prepare_study,
+    prepared_study,
     study_problems,
     treatment_problems,
 )
@@ -76,6 +76,7 @@ def preflight(inputs: Any, analyses: Sequence[str]) -> Preflight:
 
 def _preflight(inputs: Any, analyses: Sequence[str]) -> Preflight:
     from xlcbec.book.input_sheets import merge_cities
+    from xlcbec.book.read_cache import source_key
 
     analyses = tuple(analyses)
     settings: Settings = inputs.settings
@@ -95,9 +96,10 @@ def _preflight(inputs: Any, analyses: Sequence[str]) -> Preflight:
         return merged.locate(locate_option(locate_in_panel(error), settings))
 
     try:
-        study = prepare_study(
+        study = prepared_study(
             merged.panel, settings, indicators=inputs.indicators, policies=inputs.policies,
             keywords=inputs.keywords, notes=tuple(inputs.notes) + tuple(merged.notes),
+            source=source_key(inputs),  # the same workbook bytes as an earlier run: the same study
         )
     except InputError as error:
         return Preflight(analyses, problems=(locate(error),))
@@ -189,7 +191,7 @@ def role_problems(study: Study, analyses: Sequence[str]) -> list[InputError]:
         values = study.data[column]
         # An empty column drops every row of the models that read it; a default mediator is its own model,
         # which the mediation analysis leaves out with a note (a mediator named in Settings must have values).
-        if values.map(is_blank).all() and (key != "mediators" or key in study.settings.explicit):
+        if blank_mask(values).all() and (key != "mediators" or key in study.settings.explicit):
             located = study.locate(InputError("", column=str(column)))
             problems.append(InputError(
                 f"'{column}' ({role}) is empty in every row", sheet=located.sheet, row=1, column=str(column),
@@ -239,7 +241,7 @@ def _default_mediators_left_out(study: Study) -> tuple[NotApplicableError, ...]:
     for mediator in study.settings.mediators:
         if mediator not in study.data.columns:
             why = f"mediator '{mediator}' is not a Panel column (nor an index)"
-        elif study.data[mediator].map(is_blank).all():
+        elif blank_mask(study.data[mediator]).all():
             why = f"mediator '{mediator}' is empty in every row"
         else:
             continue

@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from xlcbec.book.cells import COLUMN_LETTERS
+from xlcbec.book.cells import COLUMN_LETTERS, ColumnLetters
 from xlcbec.book.contract import (
     CITIES,
     CITY_NAME,
@@ -188,7 +188,7 @@ def canonical_columns(frame: pd.DataFrame, sheet: str, actual_sheet: str) -> tup
         return frame, {}
     out = frame.rename(columns=renamed)
     out.attrs = dict(frame.attrs)
-    out.attrs[COLUMN_LETTERS] = {renamed.get(h, h): letter for h, letter in letters.items()}
+    out.attrs[COLUMN_LETTERS] = ColumnLetters({renamed.get(h, h): letter for h, letter in letters.items()})
     return out, {code: str(header) for header, code in renamed.items()}
 
 

@@ -21,6 +21,7 @@ every file it reads and against each other, before anything is read or written.
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import stat
@@ -37,17 +38,22 @@ __all__ = ["atomic_write", "atomic_write_bytes", "check_output_paths"]
 NEW_FILE_MODE = 0o644
 
 
-def _process_start() -> float:
-    """When this process started (seconds since the epoch); the module's import time when the OS will not say."""
+_IMPORTED = time.time()
+
+
+@functools.lru_cache(maxsize=1)
+def process_start() -> float:
+    """When this process started (seconds since the epoch); the module's import time when the OS will not say.
+
+    Asked only when a leftover temporary is found: psutil costs 40 ms to import, at every click.
+    """
     try:
         import psutil  # optional: present with the cluster and test extras
 
         return float(psutil.Process().create_time())
     except Exception:  # noqa: BLE001 - no psutil or no permission: fall back to the import time
-        return time.time()
+        return _IMPORTED
 
-
-PROCESS_START = _process_start()
 # A temporary another writer is still finishing (flush, rename) is seconds old at most; one a minute
 # older than this process was left by a writer that died.
 STALE_MARGIN_SECONDS = 60.0
@@ -143,7 +149,7 @@ def _remove_stale_temporaries(folder: Path, name: str) -> None:
     """Our own temporaries for ``name`` left by a writer that was killed (older than this process)."""
     for leftover in glob.glob(os.path.join(glob.escape(str(folder)), f".{glob.escape(name)}.*.tmp")):
         try:
-            if os.stat(leftover).st_mtime < PROCESS_START - STALE_MARGIN_SECONDS:
+            if os.stat(leftover).st_mtime < process_start() - STALE_MARGIN_SECONDS:
                 os.remove(leftover)
         except OSError:
             pass  # gone already, or not ours to remove: leave it

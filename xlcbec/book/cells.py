@@ -58,6 +58,28 @@ ROW_INDEX_NAME = "row"
 COLUMN_LETTERS = "column_letters"  # frame.attrs key: header -> the sheet's column letter
 
 
+class ColumnLetters(dict[str, str]):
+    """header -> column letter, kept in ``frame.attrs`` and shared, not copied, by derived frames.
+
+    pandas deep-copies ``attrs`` into every frame or column derived from a
+    frame (each ``frame[col]``, each arithmetic result): with a plain dict that
+    is a copy of the whole map per column access, tens of milliseconds a run.
+    The map is never changed in place (a renamed frame gets a new one), so
+    sharing it is safe.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "ColumnLetters":
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle and copy rebuild it whole, never item by item
+        return (ColumnLetters, (dict(self),))
+
+    def _frozen(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a column-letter map is shared between frames; build a new one instead")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _frozen  # type: ignore[assignment]
+
+
 def header_text(value: Any) -> str:
     """A header cell as text: stripped; 2015.0 -> '2015'."""
     if value is None:
@@ -134,7 +156,7 @@ def frame_from_values(values: Sequence[Sequence[Any]], sheet: str, *, merged_hea
         {header[c]: pd.Series(data[:, j], dtype=object) for j, c in enumerate(keep_cols)},
     )
     frame.index = pd.Index(row_numbers[keep_rows], name=ROW_INDEX_NAME)
-    frame.attrs[COLUMN_LETTERS] = {header[c]: column_letter(c + 1) for c in keep_cols}
+    frame.attrs[COLUMN_LETTERS] = ColumnLetters({header[c]: column_letter(c + 1) for c in keep_cols})
     return frame
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from xlcbec.book.cells import (
     COLUMN_LETTERS,
     ROW_INDEX_NAME,
+    ColumnLetters,
     cell_ref,
     infer_column,
     integer_column,
@@ -43,7 +44,7 @@ from xlcbec.book.contract import (
     YES_WORDS,
 )
 from xlcbec.book.settings import SettingRow, Settings
-from xlcbec.core.number_rule import is_blank
+from xlcbec.core.numbers import blank_mask
 from xlcbec.core.panel import EARLIEST_YEAR, LATEST_YEAR
 from xlcbec.errors import InputError, InputErrors
 
@@ -121,7 +122,7 @@ def _canonical_headers(frame: pd.DataFrame, sheet: str, expected: Sequence[str],
     renamed = {lookup[name.lower()]: name for name in expected if name.lower() in lookup}
     letters = frame.attrs.get(COLUMN_LETTERS, {})
     out = frame[list(renamed)].rename(columns=renamed)
-    out.attrs[COLUMN_LETTERS] = {renamed[old]: letter for old, letter in letters.items() if old in renamed}
+    out.attrs[COLUMN_LETTERS] = ColumnLetters({renamed[old]: letter for old, letter in letters.items() if old in renamed})
     return out
 
 
@@ -243,7 +244,7 @@ def panel_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: bool
     problems.finish()  # raises when unit or time could not be converted
     table = pd.DataFrame({settings.unit: cast(pd.Series, unit), settings.time: cast(pd.Series, time), **others}, index=frame.index)
     table = table[[c for c in frame.columns if c in table.columns]]
-    table.attrs[COLUMN_LETTERS] = dict(frame.attrs.get(COLUMN_LETTERS, {}))
+    table.attrs[COLUMN_LETTERS] = ColumnLetters(frame.attrs.get(COLUMN_LETTERS, {}))
     return table
 
 
@@ -316,7 +317,7 @@ def cities_table(frame: pd.DataFrame, settings: Settings, *, collect_errors: boo
     problems.finish()  # raises when the unit column could not be converted
     table = pd.DataFrame({settings.unit: cast(pd.Series, unit), **others}, index=frame.index)
     table = table[[c for c in frame.columns if c in table.columns]]
-    table.attrs[COLUMN_LETTERS] = dict(frame.attrs.get(COLUMN_LETTERS, {}))
+    table.attrs[COLUMN_LETTERS] = ColumnLetters(frame.attrs.get(COLUMN_LETTERS, {}))
     return table
 
 
@@ -574,15 +575,14 @@ def merge_cities(panel: pd.DataFrame, cities: pd.DataFrame, unit: str) -> Merged
 def _agreeing(panel: pd.DataFrame, column: str, city_values: np.ndarray, city_rows: np.ndarray, cities: pd.DataFrame) -> pd.Series:
     own = panel[column]
     other = pd.Series(city_values, index=panel.index)
-    own_blank = own.map(is_blank).astype(bool) if own.dtype == object else own.isna()
-    other_blank = other.map(is_blank).astype(bool) if other.dtype == object else other.isna()
-    both = ~own_blank & ~other_blank
+    own_blank = blank_mask(own)
+    both = ~own_blank & ~blank_mask(other)
     if pd.api.types.is_numeric_dtype(own) and pd.api.types.is_numeric_dtype(other):
         a = own.to_numpy(dtype=float)
         b = other.to_numpy(dtype=float)
-        differ = both.to_numpy() & ~np.isclose(a, b, rtol=1e-9, atol=0.0, equal_nan=True)
+        differ = both & ~np.isclose(a, b, rtol=1e-9, atol=0.0, equal_nan=True)
     else:
-        differ = both.to_numpy() & (own.map(str).to_numpy() != other.map(str).to_numpy())
+        differ = both & (own.map(str).to_numpy() != other.map(str).to_numpy())
     if differ.any():
         first = int(np.flatnonzero(differ)[0])
         panel_row = int(panel.index[first])
@@ -597,4 +597,4 @@ def _agreeing(panel: pd.DataFrame, column: str, city_values: np.ndarray, city_ro
             column=column,
             fix=f"make the two sheets agree, or keep '{column}' on one sheet only",
         )
-    return own.where(~own_blank, other)
+    return own.where(pd.Series(~own_blank, index=own.index), other)

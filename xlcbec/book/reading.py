@@ -279,7 +279,7 @@ def sheet_frame(source: SheetSource, sheet: str) -> pd.DataFrame:
     if callable(hidden_rows):
         hidden = frame.index.intersection(pd.Index(hidden_rows(sheet), dtype="int64"))
         if len(hidden):
-            frame.attrs[HIDDEN_ROWS] = [int(r) for r in hidden]
+            frame.attrs[HIDDEN_ROWS] = tuple(int(r) for r in hidden)
     return frame
 
 
@@ -355,13 +355,22 @@ def read_inputs(path: str | Path, *, collect_errors: bool = False, engine: Engin
     Raises the first :class:`InputError`; with ``collect_errors=True`` an
     :class:`InputErrors` listing every problem found (for ``xlcbec check``).
     File-level problems (not a workbook, damaged, unsafe) stop at once.
+    A successful read is remembered between runs while the input sheets are
+    unchanged (:mod:`xlcbec.book.read_cache`).
     """
+    from xlcbec.book.read_cache import cached
+
     package = open_package(path)
-    source = _open_source(package, engine)
-    try:
-        return inputs_from_source(source, package=package, collect_errors=collect_errors)
-    finally:
-        source.close()
+
+    def read() -> WorkbookInputs:
+        source = _open_source(package, engine)
+        try:
+            return inputs_from_source(source, package=package, collect_errors=collect_errors)
+        finally:
+            source.close()
+
+    # The same bytes read by the same code give the same inputs: kept between runs (see read_cache).
+    return cached(package, ("read_inputs", collect_errors, engine), read)
 
 
 def check_workbook(path: str | Path) -> list[InputError]:

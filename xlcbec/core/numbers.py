@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from xlcbec.core.number_rule import to_number
+from xlcbec.core.number_rule import is_blank, to_number
 from xlcbec.errors import InputError
 
 _SHOWN_LABELS = 8
@@ -52,6 +52,16 @@ def require_columns(data: pd.DataFrame, columns: Sequence[str], *, role: str = "
                 column=str(column),
                 fix=f"add a column headed '{column}' or correct the name (names are case-sensitive)",
             )
+
+
+def blank_mask(values: pd.Series) -> np.ndarray:
+    """True where a cell is blank by the number rule (None, NaN, NA, blank text).
+
+    A column of numbers is blank exactly where it is NaN: no call per cell.
+    """
+    if values.dtype != object:
+        return values.isna().to_numpy(dtype=bool)
+    return np.fromiter((is_blank(v) for v in values), dtype=bool, count=len(values))
 
 
 def numeric_column(data: pd.DataFrame, column: str) -> np.ndarray:

@@ -179,8 +179,9 @@ def prepare_panel(
     interpolated: dict[str, int] = {}
     if interpolate == "linear":
         protected = {unit, time, treatment_name, FIRST_TREAT, treatment or "", first_treat or ""}
+        dtypes = data.dtypes  # one lookup, not a column selection per column
         columns = interpolate_columns if interpolate_columns is not None else [
-            c for c in data.columns if c not in protected and pd.api.types.is_numeric_dtype(data[c])
+            c for c in data.columns if c not in protected and pd.api.types.is_numeric_dtype(dtypes[c])
         ]
         data, interpolated = interpolate_interior(data, columns=columns, unit=unit, time=time)
         filled = sum(interpolated.values())
@@ -256,25 +257,32 @@ def interpolate_interior(
     """
     data = data.copy()
     counts: dict[str, int] = {}
+    dtypes = data.dtypes
+    numeric = [c for c in dict.fromkeys(columns) if pd.api.types.is_numeric_dtype(dtypes[c])]
+    if not numeric:
+        return data, counts
+    has_gap = data[numeric].isna().any()
+    gaps = [c for c in numeric if has_gap[c]]
+    if not gaps:
+        return data, counts
+    # All columns with gaps at once: four grouped fills in all instead of four per column.
+    values = data[gaps].astype(float)
+    missing = values.isna()
+    t = data[time].astype(float).to_numpy()[:, None]
+    known_t = pd.DataFrame(np.where(missing, np.nan, t), index=data.index, columns=gaps)
     groups = data[unit]
-    t = data[time].astype(float)
-    for column in columns:
-        values = data[column]
-        if not pd.api.types.is_numeric_dtype(values):
-            continue
-        missing = values.isna()
-        if not missing.any():
-            continue
-        known_t = t.where(~missing)
-        prev_v = values.groupby(groups).ffill()
-        prev_t = known_t.groupby(groups).ffill()
-        next_v = values.groupby(groups).bfill()
-        next_t = known_t.groupby(groups).bfill()
-        fill = missing & prev_v.notna() & next_v.notna()
-        if fill.any():
-            share = (t - prev_t) / (next_t - prev_t)
-            data.loc[fill, column] = (prev_v + (next_v - prev_v) * share)[fill]
-            counts[column] = int(fill.sum())
+    prev_v = values.groupby(groups).ffill().to_numpy()
+    next_v = values.groupby(groups).bfill().to_numpy()
+    prev_t = known_t.groupby(groups).ffill().to_numpy()
+    next_t = known_t.groupby(groups).bfill().to_numpy()
+    fill = missing.to_numpy() & ~np.isnan(prev_v) & ~np.isnan(next_v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        filled = prev_v + (next_v - prev_v) * ((t - prev_t) / (next_t - prev_t))
+    for j, column in enumerate(gaps):
+        rows = fill[:, j]
+        if rows.any():
+            data.loc[rows, column] = filled[rows, j]
+            counts[column] = int(rows.sum())
     return data, counts
 
 

@@ -35,39 +35,21 @@ import importlib.util
 import json
 import logging
 import os
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xlcbec.user_cache import CACHE_VARIABLE, cache_dir, private_folder  # noqa: F401 (re-exported)
+
 if TYPE_CHECKING:  # jieba is imported on first use: loading it costs time nobody needs elsewhere
     import jieba
-
-CACHE_VARIABLE = "XLCBEC_CACHE_DIR"
 
 # Above the most frequent word of jieba 0.42's dictionary (了, 883,634), so the
 # path through a keyword always beats any split of it into dictionary words.
 USER_WORD_FREQUENCY = 1_000_000
 # The segmentation cache keeps at most this many texts (documents and keywords); beyond, only the last run's.
 MAX_CACHED_TEXTS = 50_000
-
-
-def cache_dir() -> Path:
-    """The folder for xlcbec's caches: ``XLCBEC_CACHE_DIR`` if set, else the platform's per-user cache folder.
-
-    Windows ``%LOCALAPPDATA%\\xlcbec\\Cache``, macOS ``~/Library/Caches/xlcbec``,
-    elsewhere ``$XDG_CACHE_HOME/xlcbec`` (default ``~/.cache/xlcbec``).
-    """
-    chosen = os.environ.get(CACHE_VARIABLE)
-    if chosen:
-        return Path(chosen)
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "xlcbec" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "xlcbec"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "xlcbec"
 
 
 @functools.lru_cache(maxsize=1)
@@ -96,12 +78,7 @@ def _digest(*parts: Any) -> str:
 
 def _jieba_folder() -> Path | None:
     """``<cache_dir>/jieba``, created private to the user; None when it cannot be made."""
-    folder = cache_dir() / "jieba"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return None
-    return folder if os.access(folder, os.W_OK) else None
+    return private_folder("jieba")
 
 
 @functools.lru_cache(maxsize=1)
