@@ -82,7 +82,7 @@ class EqualityTest:
 
 def equality_test(result: RegressionResult, first: str, second: str) -> EqualityTest:
     """Wald test of ``params[first] == params[second]`` with the result's covariance and df."""
-    at = [result.params.index.get_loc(first), result.params.index.get_loc(second)]
+    at = result.params.index.get_indexer(pd.Index([first, second]))
     b = result.params.to_numpy(dtype=float)[at]
     v = result.cov.to_numpy(dtype=float)[np.ix_(at, at)]
     diff = float(b[0] - b[1])
