@@ -77,13 +77,19 @@ class WriterFailure(OSError):
 
 
 def _fail_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlcbec.book.result_package import _ZipWriter
+
     real_save = openpyxl.Workbook.save
 
     def half_then_fail(self, handle):  # writes part of the zip, then the disk fills up
         real_save(self, handle)
         raise WriterFailure(28, "No space left on device")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", half_then_fail)
+    def members_then_fail(self):  # the merged package: every member written, the disk fills up before the directory
+        raise WriterFailure(28, "No space left on device")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", half_then_fail)  # the openpyxl route
+    monkeypatch.setattr(_ZipWriter, "close", members_then_fail)  # the zip-level merge
 
 
 def _fail(monkeypatch: pytest.MonkeyPatch, name: str) -> None:

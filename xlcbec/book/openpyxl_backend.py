@@ -15,15 +15,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openpyxl
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from xlcbec.book.lazy_pillow import defer_pillow
+
+defer_pillow()  # before openpyxl's first import: result sheets hold no pictures
+
+import openpyxl  # noqa: E402
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
 from openpyxl.drawing.xdr import XDRPositiveSize2D
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils.units import cm_to_EMU, pixels_to_EMU
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
@@ -60,15 +67,108 @@ _WRAPPED = Alignment(horizontal="left", vertical="top", wrap_text=True)
 _THICK = Side(style="medium")
 _THIN = Side(style="thin")
 
+_SPANNING = "spanning"  # a title or note across the table: wrapped at the top left
+_WRAP = "wrap"  # a cell whose text is wider than its column: wrapped, its role's horizontal alignment kept
+
+
+class _StyleCache:
+    """The cell styles a backend has made, so each look is built once per workbook.
+
+    Assigning a Font, Border, Alignment or number format to an openpyxl cell
+    hashes the style object to find it in the workbook's style lists; for a
+    sheet of a few thousand cells that hashing was most of the writing time.
+    Here the first cell of each look is styled through openpyxl's public
+    attributes, and the resulting style indexes (the cell's ``_style`` array;
+    openpyxl writes a cell's ``s`` attribute from it) are copied to every later
+    cell that starts from the same style and gets the same look.  The style
+    lists fill in the same order as without the cache, so the saved file is the same.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[Any, ...], StyleArray] = {}
+
+    def apply(self, cell: XlCell, look: tuple[Any, ...], make: Callable[..., None], *args: Any) -> None:
+        """Give ``cell`` the style ``make(cell, *args)`` would; ``look`` names what ``make`` does with ``args``."""
+        start = cell._style  # None until a cell is first styled
+        key = (None if start is None else start.tobytes(), look)
+        made = self._made.get(key)
+        if made is None:
+            make(cell, *args)
+            self._made[key] = StyleArray(cell._style)
+        else:
+            cell._style = StyleArray(made)
+
+
+def _role_style(cell: XlCell, number_format: str | None, role: str, then: str | None) -> None:
+    if number_format:
+        cell.number_format = number_format
+    cell.font = _ROLE_FONT.get(role, _BODY_FONT)
+    if role in ("header", "number", "statistic", "flag"):
+        cell.alignment = _CENTER
+    elif role in ("label", "text"):
+        cell.alignment = _LEFT
+    elif role == "paragraph":
+        cell.alignment = _WRAPPED
+    if then == _SPANNING:
+        cell.alignment = _WRAPPED
+    elif then == _WRAP:
+        cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="center", wrap_text=True)
+
+
+def _ruled(cell: XlCell, top: Side | None, bottom: Side | None) -> None:
+    old = cell.border
+    cell.border = Border(left=old.left, right=old.right, top=top or old.top, bottom=bottom or old.bottom)
+
+
+def _merge_plain(ws: Worksheet, row: int, first_col: int, last_col: int) -> None:
+    """``ws.merge_cells`` of one row; shorter when the first cell has no border, as a title or a note has.
+
+    openpyxl's merge then copies the first cell's borders (none) to the range's
+    edges and its protection (the default) to every cell, hashing a Protection
+    per cell: a tenth of the time a full refresh spent writing.  Both leave the
+    saved file as it is, so here the range is recorded and its other cells
+    become empty merged cells (what the merge leaves) without them.
+    """
+    border = ws.cell(row, first_col).border
+    sides = [getattr(border, name) for name in ("left", "right", "top", "bottom")]
+    if any(side is None or side.style is not None for side in sides):  # openpyxl would copy these to the edges
+        ws.merge_cells(start_row=row, start_column=first_col, end_row=row, end_column=last_col)
+        return
+    ws.merged_cells.add(MergedCellRange(ws, f"{column_letter(first_col)}{row}:{column_letter(last_col)}{row}"))
+    for col in range(first_col + 1, last_col + 1):
+        ws._cells[(row, col)] = MergedCell(ws, row, col)
+
+
+def _frame_header(cell: XlCell) -> None:
+    cell.font = Font(bold=True)
+
+
+def _number_format(cell: XlCell, number_format: str) -> None:
+    cell.number_format = number_format
+
+
 CM_PER_COLUMN = 1.7  # a default-width column (8.43 characters) is about 1.7 cm
 CM_PER_ROW = 0.53  # a default-height row (15 pt) is about 0.53 cm
 
 
 def write_value(cell: XlCell, value: Any, number_format: str | None = None) -> None:
     """Write a plain value; text is always text (never a formula), numbers stay numbers."""
+    if _bind(cell, value) and number_format:
+        cell.number_format = number_format
+
+
+def _bind(cell: XlCell, value: Any) -> bool:
+    """:func:`write_value` without the number format; False when the cell was left empty (None, NaN, inf)."""
+    kind = type(value)
+    if kind is float:  # the common case first: most result cells are Python floats
+        if math.isfinite(value):
+            cell.value = value
+            return True
+        cell.value = None
+        return False
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         cell.value = None
-        return
+        return False
     if isinstance(value, (np.integer,)):
         value = int(value)
     elif isinstance(value, (np.floating,)):
@@ -83,8 +183,7 @@ def write_value(cell: XlCell, value: Any, number_format: str | None = None) -> N
             cell.quotePrefix = True  # and Excel keeps it text if the user edits the cell
     else:
         cell.value = value
-    if number_format:
-        cell.number_format = number_format
+    return True
 
 
 def _data_format(value: Any) -> str | None:
@@ -127,6 +226,7 @@ class OpenpyxlBackend:
         self._disk_sheets: list[str] = list(package.sheet_names) if package is not None else []
         # openpyxl.Workbook() starts with an empty sheet; it goes once a result sheet exists.
         self._placeholder = placeholder
+        self._styles = _StyleCache()
 
     # --- construction -------------------------------------------------------------
 
@@ -264,10 +364,9 @@ class OpenpyxlBackend:
 
     def _spanning(self, ws: Worksheet, row: int, col: int, width: int, text: str, role: str, height: float) -> None:
         """A title or note across the table's width, wrapped, so it prints inside the table's columns."""
-        self._styled(ws.cell(row, col), text, None, role)
-        ws.cell(row, col).alignment = _WRAPPED
+        self._styled(ws.cell(row, col), text, None, role, then=_SPANNING)
         if width > 1:
-            ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=col + width - 1)
+            _merge_plain(ws, row, col, col + width - 1)
         self._height(ws, row, height)
 
     @staticmethod
@@ -277,10 +376,8 @@ class OpenpyxlBackend:
 
     def _row(self, ws: Worksheet, row: int, col: int, cells: tuple[Cell, ...], widths: list[float], height: float) -> None:
         for offset, cell in enumerate(cells):
-            target = ws.cell(row, col + offset)
-            self._styled(target, cell.value, cell.number_format, cell.role)
-            if isinstance(cell.value, str) and offset < len(widths) and wrapped_lines(cell.value, widths[offset]) > 1:
-                target.alignment = Alignment(horizontal=target.alignment.horizontal, vertical="center", wrap_text=True)
+            wrap = isinstance(cell.value, str) and offset < len(widths) and wrapped_lines(cell.value, widths[offset]) > 1
+            self._styled(ws.cell(row, col + offset), cell.value, cell.number_format, cell.role, then=_WRAP if wrap else None)
         self._height(ws, row, height)
 
     def set_column_widths(self, sheet: str, widths: Sequence[float]) -> None:
@@ -304,22 +401,15 @@ class OpenpyxlBackend:
             if 0 < row < last_row:
                 ws.row_breaks.append(Break(id=row))
 
-    def _styled(self, target: XlCell, value: Any, number_format: str | None, role: str) -> None:
-        write_value(target, value, number_format)
-        target.font = _ROLE_FONT.get(role, _BODY_FONT)
-        if role in ("header", "number", "statistic", "flag"):
-            target.alignment = _CENTER
-        elif role in ("label", "text"):
-            target.alignment = _LEFT
-        elif role == "paragraph":
-            target.alignment = _WRAPPED
+    def _styled(self, target: XlCell, value: Any, number_format: str | None, role: str, *, then: str | None = None) -> None:
+        """``value`` with the look of its role; ``then`` (:data:`_SPANNING`, :data:`_WRAP`) adjusts the alignment."""
+        number_format = number_format if _bind(target, value) else None
+        self._styles.apply(target, ("role", number_format, role, then), _role_style, number_format, role, then)
 
-    @staticmethod
-    def _rule(ws: Worksheet, row: int, col: int, width: int, *, top: Side | None = None, bottom: Side | None = None) -> None:
+    def _rule(self, ws: Worksheet, row: int, col: int, width: int, *, top: Side | None = None, bottom: Side | None = None) -> None:
+        key = ("rule", top.style if top else None, bottom.style if bottom else None)
         for c in range(col, col + width):
-            cell = ws.cell(row, c)
-            old = cell.border
-            cell.border = Border(left=old.left, right=old.right, top=top or old.top, bottom=bottom or old.bottom)
+            self._styles.apply(ws.cell(row, c), key, _ruled, top, bottom)
 
     @staticmethod
     def _widen(ws: Worksheet, col: int, width: float) -> None:
@@ -360,13 +450,16 @@ class OpenpyxlBackend:
         for c, name in enumerate(columns, start=1):
             cell = ws.cell(1, c)
             write_value(cell, name)
-            cell.font = Font(bold=True)
+            self._styles.apply(cell, ("frame header",), _frame_header)
         formats = [number_formats.get(name) for name in columns]
         for r, record in enumerate(frame.itertuples(index=False, name=None), start=2):
             for c, value in enumerate(record, start=1):
                 if value is pd.NA or value is pd.NaT:
                     value = None
-                write_value(ws.cell(r, c), value, formats[c - 1])
+                cell = ws.cell(r, c)
+                fmt = formats[c - 1]
+                if _bind(cell, value) and fmt:
+                    self._styles.apply(cell, ("format", fmt), _number_format, fmt)
         ws.freeze_panes = "A2"
         last_row = max(len(frame) + 1, 1)
         if columns:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from xlcbec.core.results import estimates_frame
@@ -103,10 +104,12 @@ class _Words:
 
 
 def _row(frame: pd.DataFrame, analysis: str, model: str | None, term: str) -> pd.Series | None:
-    hit = frame[(frame["analysis"] == analysis) & (frame["term"] == term)]
+    # Compared as arrays: a boolean DataFrame selection per looked-up number was most of the Summary's time.
+    hit = (frame["analysis"].to_numpy() == analysis) & (frame["term"].to_numpy() == term)
     if model is not None:
-        hit = hit[hit["model"] == model]
-    return hit.iloc[0] if len(hit) else None
+        hit &= frame["model"].to_numpy() == model
+    rows = np.flatnonzero(hit)
+    return frame.iloc[rows[0]] if len(rows) else None
 
 
 def _value(row: pd.Series | None, column: str) -> float:

@@ -194,6 +194,9 @@ def regression_table(
     )
 
     body: list[tuple[Cell, ...]] = []
+    # Each result's p-values and statistics once (they are computed from the covariance on every access).
+    pvalues = [result.pvalues for result in results]
+    statistics = [result.tstats if stat == "t" else result.std_errors for result in results]
 
     def coefficient_rows(term: str) -> None:
         coef_row: list[Cell] = [Cell(labels.get(term, label(term, language)), None, "label")]
@@ -201,9 +204,8 @@ def regression_table(
         for j, result in enumerate(results):
             own = column_terms[j].get(term, term) if column_terms is not None else term
             if own in result.params.index:
-                coef_row.append(starred_cell(result.params[own], result.pvalues[own], stars, digits=digits))
-                shown = result.tstats[own] if stat == "t" else result.std_errors[own]
-                stat_row.append(statistic_cell(shown, digits=stat_digits))
+                coef_row.append(starred_cell(result.params[own], pvalues[j][own], stars, digits=digits))
+                stat_row.append(statistic_cell(statistics[j][own], digits=stat_digits))
             else:
                 coef_row += [EMPTY]
                 stat_row += [EMPTY]
@@ -304,12 +306,13 @@ def frame_table(
 
     whole = {str(c): _whole_numbers(frame[c]) for c in frame.columns}
     index_whole = _whole_numbers(pd.Series(frame.index))
+    column_formats = [number_formats.get(str(c)) or (formats.INTEGER if whole[str(c)] else None) for c in frame.columns]
+    dtypes = list(frame.dtypes)
     body: list[tuple[Cell, ...]] = []
     for row_label, row in zip(frame.index, frame.itertuples(index=False, name=None)):
         cells: list[Cell] = [_index_cell(row_label, index_whole, language)] if index else []
-        for column, value in zip(frame.columns, row):
-            fmt = number_formats.get(str(column)) or (formats.INTEGER if whole[str(column)] else None)
-            cells.append(_frame_cell(value, fmt, frame[column].dtype, default_digits, language))
+        for fmt, dtype, value in zip(column_formats, dtypes, row):
+            cells.append(_frame_cell(value, fmt, dtype, default_digits, language))
         body.append(tuple(cells))
 
     widths: list[float] = []
@@ -397,6 +400,8 @@ def whole_numbers_plain(table: TableSpec) -> TableSpec:
 
 def display_width(text: str) -> int:
     """Width in Excel character units: CJK characters take two."""
+    if text.isascii():  # every ASCII character is narrow
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
