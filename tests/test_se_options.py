@@ -28,7 +28,7 @@ from xlcbec.core.did import baseline as did
 from xlcbec.core.did import event_study, heterogeneity, mediation
 from xlcbec.core.psm import psm_did as psm
 from xlcbec.core.staggered import sun_abraham
-from xlcbec.core.twfe import fit_twfe
+from xlcbec.core.twfe import SweptColumns, fit_twfe
 from xlcbec.report.sheets import BUILDERS, View
 from xlcbec.study import Study, prepare_study
 
@@ -71,16 +71,41 @@ def _study(cluster: str) -> Study:
 
 
 class Recorder:
-    """Wraps fit_twfe where the analyses call it and keeps each call and its result."""
+    """Wraps fit_twfe where the analyses call it, and SweptColumns.fit (models sharing one sweep of their
+    columns), and keeps each call and its result."""
 
-    def __init__(self) -> None:
+    def __init__(self, panel: pd.DataFrame) -> None:
         self.calls: list[tuple[pd.DataFrame, dict, object]] = []
+        self.panel = panel
+        self.inside = False  # within a fit_twfe call (which fits through SweptColumns itself)
 
     def __call__(self, data: pd.DataFrame, **kwargs: object) -> object:
-        result = fit_twfe(data, **kwargs)
-        # A copy: heterogeneity reuses its interaction columns for the next group value.
+        self.inside = True
+        try:
+            result = fit_twfe(data, **kwargs)
+        finally:
+            self.inside = False
         self.calls.append((data.copy(), kwargs, result))
         return result
+
+    def swept_fit(self, columns: SweptColumns, outcome: str, regressors: list[str], **kwargs: object) -> object:
+        result = SWEPT_FIT(columns, outcome, regressors, **kwargs)
+        if self.inside:
+            return result
+        # The model's data: its columns before the sweep (the interaction terms included) beside the panel's ids.
+        sample = columns.sample
+        raw = pd.DataFrame(columns.raw, columns=list(columns.names), index=sample.index)
+        data = pd.concat([self.panel.loc[raw.index, ["city", "year", "province"]], raw], axis=1)
+        call = {"outcome": outcome, "regressors": regressors, "unit": "city", "time": "year",
+                "cluster": sample.cluster, **kwargs}
+        if sample.fe.weights is not None:
+            data["_w"] = sample.fe.weights
+            call["weights"] = "_w"
+        self.calls.append((data, call, result))
+        return result
+
+
+SWEPT_FIT = SweptColumns.fit
 
 
 def _direct_se(data: pd.DataFrame, kwargs: dict, result: object, term: str) -> float:
@@ -116,11 +141,12 @@ def _direct_se(data: pd.DataFrame, kwargs: dict, result: object, term: str) -> f
 @pytest.mark.parametrize("cluster", CLUSTERS)
 @pytest.mark.parametrize("analysis", ANALYSES)
 def test_every_fit_uses_the_setting_and_matches_a_direct_fit(monkeypatch, analysis, cluster):
-    recorder = Recorder()
+    study = _study(cluster)
+    recorder = Recorder(study.data)
     for module in MODULES:
         if hasattr(module, "fit_twfe"):
             monkeypatch.setattr(module, "fit_twfe", recorder)
-    study = _study(cluster)
+    monkeypatch.setattr(SweptColumns, "fit", lambda columns, *args, **kwargs: recorder.swept_fit(columns, *args, **kwargs))
     outcome = analyses.ANALYSIS_FUNCTIONS[analysis](study)
     assert recorder.calls, f"{analysis} fitted no model"
     expected_vcov = {"": "cluster", "province": "cluster", "robust": "robust", "none": "iid"}[cluster]

@@ -171,32 +171,38 @@ class RegressionResult:
         """Joint test that ``terms`` are all zero: F = W/q against F(q, df_inference)."""
         return wald_test(self.params, self.cov, terms, self.df_inference)
 
-    def to_estimates(self, analysis: str, model: str, *, terms: Sequence[str] | None = None, note: str = "") -> list[dict[str, Any]]:
-        # The same arithmetic as std_errors, tstats, pvalues and conf_int, on arrays: one pass, not a Series per term.
-        names = [str(term) for term in self.params.index]
+    def inference(self, level: float = 0.95) -> tuple[np.ndarray, ...]:
+        """(params, std errors, t, p, CI low, CI high) as arrays in term order.
+
+        The same arithmetic as the labelled properties, without building a Series
+        for each (an analysis turns dozens of models into Estimates rows).
+        """
         b = self.params.to_numpy(dtype=float)
         se = np.sqrt(np.diag(self.cov.to_numpy()))
         t = b / se
         p = 2 * distributions.t_sf(np.abs(t), self.df_inference)
-        q = distributions.t_ppf(0.5 + 0.95 / 2, self.df_inference)
-        low, high = b - q * se, b + q * se
-        position = {term: i for i, term in enumerate(self.params.index)}
+        q = distributions.t_ppf(0.5 + level / 2, self.df_inference)
+        return b, se, t, p, b - q * se, b + q * se
+
+    def to_estimates(self, analysis: str, model: str, *, terms: Sequence[str] | None = None, note: str = "") -> list[dict[str, Any]]:
+        b, se, t, p, low, high = self.inference()
+        position = {term: j for j, term in enumerate(self.params.index)}
         rows = []
         for term in terms if terms is not None else self.params.index:
-            if term not in position:
+            j = position.get(term)
+            if j is None:
                 continue
-            i = position[term]
             rows.append(
                 estimate_row(
                     analysis,
                     model,
-                    names[i],
-                    b[i],
-                    std_error=se[i],
-                    statistic=t[i],
-                    p_value=p[i],
-                    ci_low=low[i],
-                    ci_high=high[i],
+                    str(term),
+                    b[j],
+                    std_error=se[j],
+                    statistic=t[j],
+                    p_value=p[j],
+                    ci_low=low[j],
+                    ci_high=high[j],
                     nobs=self.nobs,
                     r2_within=self.r2_within,
                     note=note,

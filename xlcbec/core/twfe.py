@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -108,26 +108,31 @@ def prepare_sample(
     cluster: str | None = None,
     weights: str | None = None,
     drop_singletons: bool = True,
+    rows: np.ndarray | None = None,
 ) -> EstimationSample:
     """Choose the rows a model can use (complete cases, positive weights, no singletons).
 
     ``drop_singletons=False`` keeps observations alone in a fixed-effect group
     (xtreg, fe): they add nothing to the coefficients but count in n and G.
-    ``n_singletons`` counts them either way.
+    ``n_singletons`` counts them either way.  ``rows`` (a boolean mask over
+    ``data``) restricts the model to those rows: the sample is the one of
+    ``data[rows]`` (same rows, codes and counts), with positions into ``data``,
+    so a subsample needs no copy of the frame.
     """
     fes = normalize_fixed_effects(fixed_effects)
     needed = [unit, time, *columns] + ([cluster] if cluster else []) + ([weights] if weights else [])
     require_columns(data, list(dict.fromkeys(needed)))
-    read = len(data)
+    read = len(data) if rows is None else int(np.count_nonzero(rows))
     dropped: dict[str, int] = {}
-    complete = np.ones(read, dtype=bool)
+    complete = np.ones(len(data), dtype=bool) if rows is None else np.array(rows, dtype=bool)
     for col in dict.fromkeys(columns):
         complete &= ~np.isnan(numeric_column(data, col))
     complete &= data[unit].notna().to_numpy() & data[time].notna().to_numpy()
     if cluster:
         complete &= data[cluster].notna().to_numpy()
-    if (~complete).sum():
-        dropped["missing values"] = int((~complete).sum())
+    missing = read - int(complete.sum())
+    if missing:
+        dropped["missing values"] = missing
     keep = complete
     w_all = None
     if weights:
@@ -159,7 +164,7 @@ def prepare_sample(
         )
     positions = np.flatnonzero(keep)
     index = data.index[positions]
-    if positions.size == read:
+    if positions.size == len(data):
         unit_codes, time_codes = unit_all, time_all
     else:  # renumber the levels that are left so the codes stay dense
         unit_codes = pd.factorize(unit_all[positions])[0]
@@ -235,6 +240,7 @@ def fit_twfe(
     drop_singletons: bool = True,
     treatment: str | None = None,
     sample: EstimationSample | None = None,
+    rows: np.ndarray | None = None,
 ) -> RegressionResult:
     """Fit ``outcome ~ regressors + fixed effects`` by the within estimator.
 
@@ -243,7 +249,10 @@ def fit_twfe(
     fixed effects, else :class:`EstimationError`; other collinear regressors
     are dropped with a :class:`CollinearityWarning` naming them.
     ``sample`` reuses a prepared sample (and its projection) from
-    :func:`prepare_sample`.
+    :func:`prepare_sample`; ``rows`` (a boolean mask) fits on those rows of
+    ``data`` only (see :func:`prepare_sample`).  Several models on one sample
+    can share the sweep of their columns: :func:`sweep_columns` and
+    :meth:`SweptColumns.fit`.
     """
     regressors = list(dict.fromkeys(regressors))
     if not regressors:
@@ -263,17 +272,96 @@ def fit_twfe(
             cluster=cluster if vcov == "cluster" else None,
             weights=weights,
             drop_singletons=drop_singletons,
+            rows=rows,
         )
-    # One copy of the data: the used rows of the outcome and regressors as one
-    # column-major matrix, summarised (raw spread), then swept of the fixed effects in place.
-    matrix = _column_matrix(data, [outcome, *regressors], sample.positions)
-    with single_blas_thread():
-        raw = RawSpread.of(matrix[:, 0], matrix[:, 1:], sample.fe.weights)
-        sample.fe.transform(matrix, overwrite=True)
-        return fit_transformed(
-            matrix[:, 0], matrix[:, 1:], sample, regressors=regressors, raw=raw, outcome=outcome,
-            vcov=vcov, small_sample=small_sample, treatment=treatment,
-        )
+    columns = sweep_columns(data, sample, [outcome, *regressors])
+    return columns.fit(outcome, regressors, vcov=vcov, small_sample=small_sample, treatment=treatment)
+
+
+def sweep_columns(data: pd.DataFrame, sample: EstimationSample, names: Sequence[str]) -> "SweptColumns":
+    """The columns ``names`` of ``data`` on the rows of ``sample``, swept of its fixed effects."""
+    return SweptColumns.of(sample, _column_matrix(data, names, sample.positions), names, overwrite=True)
+
+
+@dataclass(frozen=True, eq=False)
+class SweptColumns:
+    """Named columns on one sample's rows, swept of its fixed effects (``sqrt(w)``-scaled), with their raw spread.
+
+    The models fitted on one sample (a city group's interaction and equal-effects
+    models, the three steps of a mediation) take their outcome and regressors
+    from here, so a column is swept once however many models use it; the fit
+    is the one :func:`fit_twfe` makes.
+    """
+
+    sample: EstimationSample
+    names: tuple[str, ...]
+    swept: np.ndarray  # (rows used, columns), column-major
+    tss: np.ndarray  # per column: total sum of squares about the (weighted) mean (when it is the outcome)
+    scale: np.ndarray  # per column: centred norm (when it is a regressor)
+    raw: np.ndarray  # the columns before the sweep, column-major
+
+    @classmethod
+    def of(cls, sample: EstimationSample, raw: np.ndarray, names: Sequence[str], *,
+           overwrite: bool = False) -> "SweptColumns":
+        """Sweep ``raw`` (the sample's rows, one column per name).
+
+        ``overwrite=True`` sweeps a column-major float64 ``raw`` in place (saves a copy).
+        """
+        matrix = np.asarray(raw, dtype=float).reshape(len(sample.positions), -1)
+        if matrix.shape[1] != len(names):
+            raise ValueError(f"{matrix.shape[1]} columns for {len(names)} names")
+        kept = np.array(matrix, order="F")
+        if not (overwrite and matrix.flags.f_contiguous and matrix.flags.writeable):
+            matrix = np.array(kept, order="F")
+        weights = sample.fe.weights
+        tss = np.array([_total_sum_of_squares(kept[:, j], weights) for j in range(kept.shape[1])])
+        scale = np.array([_centred_norm(kept[:, j]) for j in range(kept.shape[1])])
+        with single_blas_thread():
+            sample.fe.transform(matrix, overwrite=True)
+        return cls(sample, tuple(names), matrix, tss, scale, kept)
+
+    def _positions(self) -> dict[str, int]:
+        return {name: j for j, name in reversed(list(enumerate(self.names)))}  # the first of repeated names
+
+    def raw_columns(self, names: Sequence[str]) -> np.ndarray:
+        """The unswept ``names`` on the sample's rows, column-major (in the order asked)."""
+        position = self._positions()
+        return np.asfortranarray(self.raw[:, [position[name] for name in names]])
+
+    def on(self, sample: EstimationSample) -> "SweptColumns":
+        """These columns for ``sample``, prepared anew on the same rows (its row account may say why
+        differently); the sweep and its cached projection are reused."""
+        if not np.array_equal(sample.positions, self.sample.positions):
+            raise ValueError("a sample on other rows")
+        return SweptColumns(replace(sample, fe=self.sample.fe), self.names, self.swept, self.tss, self.scale, self.raw)
+
+    def join(self, other: "SweptColumns") -> "SweptColumns":
+        """These columns and ``other``'s (swept on the same sample)."""
+        if other.sample is not self.sample:
+            raise ValueError("columns swept on different samples")
+        return SweptColumns(self.sample, self.names + other.names, np.concatenate([self.swept, other.swept], axis=1),
+                            np.concatenate([self.tss, other.tss]), np.concatenate([self.scale, other.scale]),
+                            np.concatenate([self.raw, other.raw], axis=1))
+
+    def fit(self, outcome: str, regressors: Sequence[str], *, vcov: Vcov = "cluster",
+            small_sample: SmallSample = "stata", treatment: str | None = None) -> RegressionResult:
+        """``outcome ~ regressors + fixed effects`` on the sample (see :func:`fit_twfe`)."""
+        regressors = list(dict.fromkeys(regressors))
+        if not regressors:
+            raise InputError("a model needs at least one regressor", fix="name the treatment column")
+        check_choice("cluster", vcov, Vcov)
+        check_choice("small_sample", small_sample, SmallSample)
+        position = self._positions()
+        y_at, x_at = position[outcome], [position[name] for name in regressors]
+        if x_at == list(range(x_at[0], x_at[0] + len(x_at))):
+            x = self.swept[:, x_at[0]:x_at[0] + len(x_at)]  # a column-major view
+        else:
+            x = np.asfortranarray(self.swept[:, x_at])
+        raw = RawSpread(float(self.tss[y_at]), self.scale[x_at])
+        with single_blas_thread():
+            return fit_transformed(self.swept[:, y_at], x, self.sample, regressors=regressors, raw=raw,
+                                   outcome=outcome, vcov=vcov, small_sample=small_sample,
+                                   treatment=treatment or regressors[0])
 
 
 def _column_matrix(data: pd.DataFrame, columns: Sequence[str], positions: np.ndarray) -> np.ndarray:
@@ -303,16 +391,20 @@ class RawSpread:
 
     @classmethod
     def of(cls, y_raw: np.ndarray, x_raw: np.ndarray, weights: np.ndarray | None) -> "RawSpread":
-        if weights is None:
-            tss = float(((y_raw - y_raw.mean()) ** 2).sum())
-        else:
-            tss = float((weights * (y_raw - (weights @ y_raw) / weights.sum()) ** 2).sum())
         x_raw = x_raw.reshape(x_raw.shape[0], -1)
-        scale = np.empty(x_raw.shape[1])
-        for j in range(x_raw.shape[1]):
-            centred = x_raw[:, j] - x_raw[:, j].mean()
-            scale[j] = np.sqrt(centred @ centred)
-        return cls(tss, scale)
+        return cls(_total_sum_of_squares(y_raw, weights), np.array([_centred_norm(x_raw[:, j])
+                                                                    for j in range(x_raw.shape[1])]))
+
+
+def _total_sum_of_squares(y_raw: np.ndarray, weights: np.ndarray | None) -> float:
+    if weights is None:
+        return float(((y_raw - y_raw.mean()) ** 2).sum())
+    return float((weights * (y_raw - (weights @ y_raw) / weights.sum()) ** 2).sum())
+
+
+def _centred_norm(x_raw: np.ndarray) -> float:
+    centred = x_raw - x_raw.mean()
+    return float(np.sqrt(centred @ centred))
 
 
 def _collinear_columns(x: np.ndarray, x_scale: np.ndarray, xtx: np.ndarray | None = None) -> list[int]:
@@ -461,10 +553,11 @@ def fit_transformed(
     else:
         cov = bread * rss / (n - k_all)
         df_inference = n - k_all
-    params = pd.Series(beta, index=names, name="coef")
+    labels = pd.Index(names)  # one index for the coefficients and both axes of their covariance
+    params = pd.Series(beta, index=labels, name="coef")
     return RegressionResult(
         params=params,
-        cov=pd.DataFrame(cov, index=names, columns=names),
+        cov=pd.DataFrame(cov, index=labels, columns=labels),
         nobs=n,
         df_inference=int(df_inference),
         df_resid=int(n - k_all),

@@ -73,7 +73,8 @@ def baseline_did(
         models["controls"] = fit_twfe(data, regressors=[treatment, *controls], **options)
         if municipality in data.columns:
             keep = pd.to_numeric(data[municipality], errors="coerce").fillna(0) != 1
-            models["excl_municipalities"] = fit_twfe(data.loc[keep], regressors=[treatment, *controls], **options)
+            models["excl_municipalities"] = fit_twfe(data, regressors=[treatment, *controls], rows=keep.to_numpy(),
+                                                     **options)
         else:
             notes.append(f"column ({len(models) + 1}) skipped: no {municipality!r} column to exclude the municipalities")
     return BaselineResult(models, treatment, tuple(controls), tuple(notes))

@@ -47,7 +47,7 @@ from xlcbec.core.numbers import require_columns
 from xlcbec.core.options import FIXED_EFFECTS, MEGACITY_THRESHOLD, SEOptions
 from xlcbec.core.panel import TREATMENT
 from xlcbec.core.results import RegressionResult, estimate_row
-from xlcbec.core.twfe import fit_twfe, normalize_fixed_effects, prepare_sample
+from xlcbec.core.twfe import SweptColumns, fit_twfe, normalize_fixed_effects, prepare_sample, sweep_columns
 from xlcbec.errors import EstimationError, InputError
 
 __all__ = [
@@ -82,8 +82,9 @@ class EqualityTest:
 
 def equality_test(result: RegressionResult, first: str, second: str) -> EqualityTest:
     """Wald test of ``params[first] == params[second]`` with the result's covariance and df."""
-    b = result.params[[first, second]].to_numpy(dtype=float)
-    v = result.cov.loc[[first, second], [first, second]].to_numpy(dtype=float)
+    at = result.params.index.get_indexer(pd.Index([first, second]))
+    b = result.params.to_numpy(dtype=float)[at]
+    v = result.cov.to_numpy(dtype=float)[np.ix_(at, at)]
     diff = float(b[0] - b[1])
     var = float(v[0, 0] + v[1, 1] - 2.0 * v[0, 1])
     se = float(np.sqrt(var)) if var > 0 else float("nan")
@@ -246,9 +247,9 @@ def heterogeneity(
     work = pd.concat([data[base_columns], built.dummies], axis=1)
     if not work.index.is_unique:  # .loc by sample rows needs unique labels; spreadsheet rows always are
         work.index = pd.RangeIndex(len(work))
-    treat = pd.to_numeric(work[treatment], errors="coerce")
     options: dict[str, Any] = dict(outcome=outcome, unit=unit, time=time, fixed_effects=fixed_effects,
                                    **se.fit_arguments(unit))
+    fit_options: dict[str, Any] = dict(vcov=se.vcov, small_sample=se.small_sample)
     if "unit" not in normalize_fixed_effects(fixed_effects):
         notes.append("without unit fixed effects the groups' own levels are not controlled for "
                      "(the paper's form relies on the city effects to absorb them)")
@@ -257,18 +258,22 @@ def heterogeneity(
     estimates: dict[str, GroupEstimate] = {}
     estimated: dict[str, tuple[str, ...]] = {}
     row_accounts: dict[str, str] = {}
+    treat_all = pd.to_numeric(work[treatment], errors="coerce").to_numpy(dtype=float)
     for group, names in built.members.items():
         sample = prepare_sample(
             work, columns=[outcome, treatment, *controls, names[0]], unit=unit, time=time,
             fixed_effects=fixed_effects, cluster=cluster, drop_singletons=se.drop_singletons,
         )
-        rows = work.loc[sample.index]
+        # The outcome and controls are swept once per group; each value adds its two interaction columns.
+        shared = sweep_columns(work, sample, [outcome, *controls])
+        treat = treat_all[sample.positions]
+        treated = treat == 1
         kept: list[str] = []
         for name in names:
-            in_group = rows[name].to_numpy() == 1
-            treated = treat.loc[sample.index].to_numpy() == 1
-            n_units = int(rows.loc[in_group, unit].nunique())
-            n_treated = int(rows.loc[in_group & treated, unit].nunique())
+            member = built.dummies[name].to_numpy(dtype=float)
+            in_group = member[sample.positions] == 1
+            n_units = _count_units(sample.unit_codes, in_group)
+            n_treated = _count_units(sample.unit_codes, in_group & treated)
             if n_units == 0 or n_treated == 0:
                 why = "no unit" if n_units == 0 else f"no treated unit among its {n_units} unit(s)"
                 reason = f"{name} skipped: {why} in the estimation sample, so {INTERACTION} is not identified"
@@ -276,26 +281,26 @@ def heterogeneity(
                 notes.append(reason)
                 continue
             own_notes: list[str] = []
-            work[INTERACTION] = work[name] * treat
-            work[COMPLEMENT_INTERACTION] = (1.0 - work[name]) * treat
+            g = member[sample.positions]
+            columns = shared.join(SweptColumns.of(sample, np.column_stack([g * treat, (1.0 - g) * treat]),
+                                                  [INTERACTION, COMPLEMENT_INTERACTION]))
             try:
-                interaction = fit_twfe(work, regressors=[INTERACTION, *controls], treatment=INTERACTION,
-                                       sample=sample, **options)
+                interaction = columns.fit(outcome, [INTERACTION, *controls], treatment=INTERACTION, **fit_options)
             except EstimationError as err:
                 reason = f"{name} skipped: {err}"
                 skipped[name] = reason
                 notes.append(reason)
                 continue
-            split = _split_sample(work, in_group_rows=work[name] == 1, treatment=treatment, controls=controls,
+            split = _split_sample(work, in_group_rows=member == 1, treatment=treatment, controls=controls,
                                   options=options, name=name, notes=own_notes)
             equality = None
-            n_treated_complement = int(rows.loc[~in_group & treated, unit].nunique())
+            n_treated_complement = _count_units(sample.unit_codes, ~in_group & treated)
             if n_treated_complement == 0:
                 own_notes.append(f"{name}: no treated unit outside the group, so equal effects cannot be tested")
             else:
                 try:
-                    both = fit_twfe(work, regressors=[INTERACTION, COMPLEMENT_INTERACTION, *controls],
-                                    treatment=INTERACTION, sample=sample, **options)
+                    both = columns.fit(outcome, [INTERACTION, COMPLEMENT_INTERACTION, *controls],
+                                       treatment=INTERACTION, **fit_options)
                 except EstimationError as err:
                     own_notes.append(f"{name}: equal-effects test not computed ({err})")
                 else:
@@ -324,13 +329,17 @@ def heterogeneity(
 
 
 def _split_sample(
-    work: pd.DataFrame, *, in_group_rows: pd.Series, treatment: str, controls: Sequence[str],
+    work: pd.DataFrame, *, in_group_rows: np.ndarray, treatment: str, controls: Sequence[str],
     options: Mapping[str, Any], name: str, notes: list[str],
 ) -> RegressionResult | None:
     """The baseline DID on the group's rows; None (with a note) when the group alone cannot identify it."""
-    subset = work.loc[in_group_rows.to_numpy()]
     try:
-        return fit_twfe(subset, regressors=[treatment, *controls], treatment=treatment, **options)
+        return fit_twfe(work, regressors=[treatment, *controls], treatment=treatment, rows=in_group_rows, **options)
     except EstimationError as err:
         notes.append(f"{name}: split-sample estimate not identified ({err})")
         return None
+
+
+def _count_units(unit_codes: np.ndarray, rows: np.ndarray) -> int:
+    """How many distinct units the ``rows`` (a mask over the sample) hold."""
+    return int(np.count_nonzero(np.bincount(unit_codes[rows], minlength=1)))

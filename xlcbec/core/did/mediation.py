@@ -43,7 +43,7 @@ from xlcbec.core.options import FIXED_EFFECTS, BootstrapOptions, SEOptions
 from xlcbec.core.panel import TREATMENT
 from xlcbec.core.parallel import map_blocks
 from xlcbec.core.results import RegressionResult, estimate_row
-from xlcbec.core.twfe import EstimationSample, fit_twfe, prepare_sample
+from xlcbec.core.twfe import SweptColumns, prepare_sample, sweep_columns
 from xlcbec.errors import EstimationError, OptionError
 
 # Replicates handed to a worker at a time (xlcbec.core.parallel) and solved together by the moment
@@ -241,6 +241,7 @@ def mediation(
     notes: list[str] = []
     if not mediators:
         notes.append("no mediators named: mediation not run")
+    shared: list[SweptColumns] = []  # the outcome, treatment and controls swept on the last mediator's rows
     for mediator in dict.fromkeys(mediators):
         reason = _unusable(mediator, data, outcome=outcome, treatment=treatment, controls=controls)
         if reason:
@@ -251,7 +252,7 @@ def mediation(
             results[mediator] = _one_mediator(
                 data, outcome=outcome, mediator=mediator, unit=unit, time=time, treatment=treatment,
                 controls=controls, fixed_effects=fixed_effects, se=se, reps=reps, seed=seed, level=float(level),
-                n_jobs=n_jobs, scheduler=scheduler,
+                n_jobs=n_jobs, scheduler=scheduler, shared=shared,
             )
         except EstimationError as err:
             skipped[mediator] = str(err)
@@ -275,18 +276,27 @@ def _unusable(mediator: str, data: pd.DataFrame, *, outcome: str, treatment: str
 def _one_mediator(
     data: pd.DataFrame, *, outcome: str, mediator: str, unit: str, time: str, treatment: str,
     controls: Sequence[str], fixed_effects: str | Sequence[str], se: SEOptions, reps: int, seed: int, level: float, n_jobs: int = 1,
-    scheduler: Any = None,
+    scheduler: Any = None, shared: list[SweptColumns] | None = None,
 ) -> MediatorResult:
     cluster = se.cluster_column(unit)
     sample = prepare_sample(
         data, columns=[outcome, mediator, treatment, *controls], unit=unit, time=time, fixed_effects=fixed_effects,
         cluster=cluster, drop_singletons=se.drop_singletons,
     )
-    options: dict[str, Any] = dict(unit=unit, time=time, fixed_effects=fixed_effects, **se.fit_arguments(unit),
-                                   treatment=treatment, sample=sample)
-    step1 = fit_twfe(data, outcome=mediator, regressors=[treatment, *controls], **options)
-    step2 = fit_twfe(data, outcome=outcome, regressors=[treatment, mediator, *controls], **options)
-    total = fit_twfe(data, outcome=outcome, regressors=[treatment, *controls], **options)
+    # The three steps share one sweep of their columns; the outcome, treatment and controls also that of
+    # the previous mediator when its rows are the same (a mediator observed wherever the others are).
+    shared = [] if shared is None else shared
+    if shared and np.array_equal(shared[0].sample.positions, sample.positions):
+        common = shared[0].on(sample)
+        sample = common.sample
+    else:
+        common = sweep_columns(data, sample, [outcome, treatment, *controls])
+        shared[:] = [common]
+    columns = sweep_columns(data, sample, [mediator]).join(common)
+    options: dict[str, Any] = dict(vcov=se.vcov, small_sample=se.small_sample, treatment=treatment)
+    step1 = columns.fit(mediator, [treatment, *controls], **options)
+    step2 = columns.fit(outcome, [treatment, mediator, *controls], **options)
+    total = columns.fit(outcome, [treatment, *controls], **options)
     if mediator not in step2.params.index:
         raise EstimationError(f"the mediator {mediator!r} has no variation left after the fixed effects and controls",
                               fix="check the mediator's values, or drop it from Settings 'mediators'")
@@ -298,7 +308,7 @@ def _one_mediator(
     boot = None
     if reps:
         boot = _bootstrap(
-            data, sample, outcome=outcome, mediator=mediator, treatment=treatment,
+            columns, outcome=outcome, mediator=mediator, treatment=treatment,
             step1_controls=[c for c in step1.params.index if c != treatment],
             step2_controls=[c for c in step2.params.index if c not in (treatment, mediator)],
             unit=unit, cluster=cluster, reps=reps, seed=seed, level=level,
@@ -310,14 +320,14 @@ def _one_mediator(
 
 
 def _bootstrap(
-    data: pd.DataFrame, sample: EstimationSample, *, outcome: str, mediator: str, treatment: str,
+    columns: SweptColumns, *, outcome: str, mediator: str, treatment: str,
     step1_controls: Sequence[str], step2_controls: Sequence[str], unit: str, cluster: str | None,
     reps: int, seed: int, level: float, estimate: float, n_jobs: int = 1, scheduler: Any = None,
 ) -> BootstrapInterval:
     controls = list(dict.fromkeys([*step1_controls, *step2_controls]))
-    columns = [mediator, outcome, treatment, *controls]  # positions 0, 1, 2, 3...
+    sample = columns.sample
     design = ReplicateDesign(
-        matrix=data.loc[sample.index, columns].to_numpy(dtype=float),
+        matrix=columns.raw_columns([mediator, outcome, treatment, *controls]),  # positions 0, 1, 2, 3...
         design1=[2, *(3 + controls.index(c) for c in step1_controls)],  # a: coefficient 0
         design2=[2, 0, *(3 + controls.index(c) for c in step2_controls)],  # b: coefficient 1
         fixed_effects=tuple(sample.fixed_effects),

@@ -81,9 +81,13 @@ class ReplicateDesign:
 
 @dataclass(frozen=True, eq=False)
 class UnitMoments:
-    """Per original unit: the Gram matrix of its demeaned columns and dummies, and its raw sums."""
+    """Per original unit: the Gram matrix of its demeaned columns and dummies, and its raw sums.
 
-    gram: np.ndarray  # (units, q * q): q = p columns + d dummies
+    A Gram matrix is symmetric: only its upper triangle (row-major, ``np.triu_indices(q)``) is kept and
+    summed over units, half the work of the whole matrix.
+    """
+
+    gram: np.ndarray  # (units, q (q + 1) / 2): the upper triangle; q = p columns + d dummies
     count: np.ndarray  # (units,) rows
     sums: np.ndarray  # (units, p) of the centred raw columns
     squares: np.ndarray  # (units, p) sums of squares of the centred raw columns
@@ -122,16 +126,18 @@ class UnitMoments:
         order = np.argsort(units, kind="stable")
         z = z[order]
         ends = np.cumsum(count.astype(np.int64))
-        gram = np.empty((n_units, q, q))
-        start = 0
-        for u, end in enumerate(ends):
-            block = z[start:end]
-            gram[u] = block.T @ block
-            start = end
+        upper_row, upper_col = np.triu_indices(q)
+        gram = np.empty((n_units, upper_row.size))
+        starts = ends - count.astype(np.int64)
+        for rows in np.unique(count.astype(np.int64)):
+            # The units with this many rows: one stacked product, unit by unit the same as block.T @ block.
+            members = np.flatnonzero(count == rows)
+            blocks = z[starts[members][:, None] + np.arange(rows)]  # (members, rows, q)
+            gram[members] = np.matmul(blocks.transpose(0, 2, 1), blocks)[:, upper_row, upper_col]
         sums = np.stack([np.bincount(units, weights=centred[:, j], minlength=n_units) for j in range(p)], axis=1)
         squares = np.stack([np.bincount(units, weights=centred[:, j] ** 2, minlength=n_units) for j in range(p)],
                            axis=1)
-        return cls(gram.reshape(n_units, q * q), count, sums, squares, clusters, p, d)
+        return cls(gram, count, sums, squares, clusters, p, d)
 
 
 def block_draws(block: tuple[int, np.ndarray], *, resampler: ClusterResampler, design: ReplicateDesign,
@@ -162,7 +168,11 @@ def _moment_draws(picks: np.ndarray, n_clusters: int, design: ReplicateDesign,
     weights = drawn[:, moments.cluster_of_unit]  # (reps, units): copies of each unit in the replicate
     # The sums over units by einsum, not a matrix product: BLAS may order a row's sum differently with
     # the number of rows, einsum never does, so a replicate's draw does not depend on its block.
-    gram = _weighted_sums(weights, moments.gram).reshape(reps, p + d, p + d)
+    upper = _weighted_sums(weights, moments.gram)
+    upper_row, upper_col = np.triu_indices(p + d)
+    gram = np.empty((reps, p + d, p + d))
+    gram[:, upper_row, upper_col] = upper
+    gram[:, upper_col, upper_row] = upper
     within = gram[:, :p, :p]
     clear = np.ones(reps, dtype=bool)
     if d:

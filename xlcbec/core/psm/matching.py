@@ -161,13 +161,22 @@ def nearest_neighbours(p_treated: np.ndarray, p_control: np.ndarray, *, k: int =
 
 
 def _kernel_matrix(p1: np.ndarray, p0: np.ndarray, method: Method, bandwidth: float) -> sparse.csr_matrix:
-    """Normalised kernel weights as a sparse (n1, n0) matrix, computed in blocks of treated rows."""
-    blocks = []
+    """Normalised kernel weights as a sparse (n1, n0) matrix, computed in blocks of treated rows.
+
+    The non-zero weights of a block are read off in row-major order, which is the
+    compressed-row layout itself: the matrix is assembled from them, not converted.
+    """
+    data, indices, counts = [], [], []
     for start in range(0, p1.size, _BLOCK):
-        blocks.append(sparse.csr_matrix(kernel_weights(p1[start:start + _BLOCK], p0, method=method, bandwidth=bandwidth)))
-    if not blocks:
+        weights = kernel_weights(p1[start:start + _BLOCK], p0, method=method, bandwidth=bandwidth)
+        rows, cols = np.nonzero(weights)
+        data.append(weights[rows, cols])
+        indices.append(cols)
+        counts.append(np.bincount(rows, minlength=weights.shape[0]))
+    if not data:
         return sparse.csr_matrix((0, p0.size))
-    return sparse.vstack(blocks, format="csr")
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
+    return sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=(p1.size, p0.size))
 
 
 def _nearest_matrix(p1: np.ndarray, p0: np.ndarray, k: int, caliper: float | None) -> sparse.csr_matrix:
@@ -255,8 +264,19 @@ def _match_matrix(p_from: np.ndarray, p_to: np.ndarray, method: Method, bandwidt
 
 
 def _embed(local: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray, n: int) -> sparse.csr_matrix:
-    coo = local.tocoo()
-    return sparse.csr_matrix((coo.data, (rows[coo.row], cols[coo.col])), shape=(n, n))
+    """``local`` (rows x cols of the sample) as an (n, n) matrix: its row i at ``rows[i]``, column j at ``cols[j]``.
+
+    ``rows`` and ``cols`` increase, so each row's columns stay in order: the
+    compressed-row arrays are relabelled, not rebuilt.
+    """
+    local = local.tocsr()
+    if not local.has_canonical_format:  # sorted column indices, no repeats
+        local = local.copy()
+        local.sum_duplicates()
+    counts = np.zeros(n, dtype=np.int64)
+    counts[rows] = np.diff(local.indptr)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    return sparse.csr_matrix((local.data, cols[local.indices], indptr), shape=(n, n))
 
 
 def match_arrays(
@@ -645,14 +665,16 @@ def att_with_counts_batch(
     p1, c1 = p[:, trt], counts[:, trt].astype(float)
     y0, y1 = y[ctrl], y[trt]
     present0 = c0 > 0
-    # Controls that were not drawn sort to the end and weigh nothing.
+    # Controls that were not drawn sort to the end and weigh nothing: past the most controls any draw
+    # has, every draw's sorted row holds only those, so the sums stop there.
     p0 = np.where(present0, p0, np.inf)
-    order = np.argsort(p0, axis=1)
-    flat_order = (order + (np.arange(reps) * n0)[:, None]).ravel()
-    ps = p0.ravel()[flat_order].reshape(reps, n0)
-    cs = c0.ravel()[flat_order].reshape(reps, n0)
-    ys = y0[order]
     n_present = present0.sum(axis=1)
+    order = np.argsort(p0, axis=1)[:, :max(int(n_present.max(initial=0)), 1)]
+    width = order.shape[1]
+    flat_order = (order + (np.arange(reps) * n0)[:, None]).ravel()
+    ps = p0.ravel()[flat_order].reshape(reps, width)
+    cs = c0.ravel()[flat_order].reshape(reps, width)
+    ys = y0[order]
     ok = (n_present > 0) & (c1 > 0).any(axis=1)
     last = np.maximum(n_present - 1, 0)
     low, high = ps[:, 0], ps[np.arange(reps), last]
@@ -661,7 +683,7 @@ def att_with_counts_batch(
     v = p1 - centre[:, None]
     cy = cs * ys
     # Prefix sums of c, c u, c u^2, c y, c y u, c y u^2 along the sorted controls.
-    sums = np.empty((6, reps, n0 + 1))
+    sums = np.empty((6, reps, width + 1))
     sums[:, :, 0] = 0.0
     moment = cs
     for j in range(3):
@@ -671,13 +693,13 @@ def att_with_counts_batch(
     for j in range(3, 6):
         np.cumsum(moment, axis=1, out=sums[j, :, 1:])
         moment = moment * u
-    sums = sums.reshape(6, reps * (n0 + 1))
+    sums = sums.reshape(6, reps * (width + 1))
     lo = np.empty(p1.shape, dtype=np.int64)
     hi = np.empty(p1.shape, dtype=np.int64)
     for b in range(reps):
         lo[b] = np.searchsorted(ps[b], p1[b] - bandwidth, side="left")
         hi[b] = np.searchsorted(ps[b], p1[b] + bandwidth, side="right")
-    offset = (np.arange(reps) * (n0 + 1))[:, None]
+    offset = (np.arange(reps) * (width + 1))[:, None]
     s = sums[:, (hi + offset).ravel()].reshape(6, reps, -1) - sums[:, (lo + offset).ravel()].reshape(6, reps, -1)
     h2 = bandwidth * bandwidth
     denom = s[0] - (s[2] - 2.0 * v * s[1] + v * v * s[0]) / h2

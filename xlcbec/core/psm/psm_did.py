@@ -368,7 +368,7 @@ def _did(
     ):
         try:
             fits.append(
-                fit_twfe(frame.loc[rows.to_numpy()], outcome=outcome, regressors=regressors, unit=unit, time=time,
+                fit_twfe(frame, outcome=outcome, regressors=regressors, unit=unit, time=time, rows=rows.to_numpy(),
                          fixed_effects=fixed_effects, **se.fit_arguments(unit), weights=weights, treatment=treatment)
             )
         except (EstimationError, NotApplicableError) as exc:

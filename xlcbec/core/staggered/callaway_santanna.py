@@ -120,28 +120,31 @@ class CSResult:
         """Rows for the Estimates sheet: analysis ``cs``, model = control group."""
         z = distributions.norm_ppf(1 - self.alpha / 2)
         rows: list[dict[str, Any]] = []
-
-        def add(term: str, att: float, se: float, extra: str = "") -> None:
-            stat = att / se if se > 0 else float("nan")
-            p = 2 * distributions.norm_sf(abs(stat)) if not math.isnan(stat) else None
+        # (term, ATT, SE, remark) of every row; the statistics of all of them in one call below.
+        entries: list[tuple[str, float, float, str]] = [
+            ("simple", self.simple.overall_att, self.simple.overall_se, "post-treatment ATT(g,t) weighted by cohort size"),
+            ("dynamic", self.dynamic.overall_att, self.dynamic.overall_se, "mean of event-time effects e >= 0"),
+            ("group", self.group.overall_att, self.group.overall_se, "cohort effects weighted by cohort size"),
+        ]
+        detail = self.dynamic.detail
+        entries += [(f"e{_label(e)}", att, se, "")
+                    for e, att, se in zip(detail.index, detail["att"].to_numpy(), detail["se"].to_numpy())]
+        cells = self.group_time
+        entries += [(f"att_{_label(g)}_{_label(t)}", att, se, "reference period" if t == base else "")
+                    for g, t, base, att, se in zip(*(cells[c].to_numpy() for c in ("group", "time", "base_time", "att", "se")))]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stats = [att / se if se > 0 else float("nan") for _, att, se, _ in entries]
+        pvalues = 2 * distributions.norm_sf(np.abs(np.array(stats, dtype=float)))
+        for (term, att, se, extra), stat, p in zip(entries, stats, pvalues):
             rows.append(
                 estimate_row(
                     "cs", self.control_group, term, att,
-                    std_error=se, statistic=stat, p_value=p,
+                    std_error=se, statistic=stat, p_value=None if math.isnan(stat) else p,
                     ci_low=att - z * se, ci_high=att + z * se,
                     nobs=self.n_units, note="; ".join(s for s in (extra, note) if s),
                     n_clusters=self.n_units,  # influence-function SEs clustered by unit
                 )
             )
-
-        add("simple", self.simple.overall_att, self.simple.overall_se, "post-treatment ATT(g,t) weighted by cohort size")
-        add("dynamic", self.dynamic.overall_att, self.dynamic.overall_se, "mean of event-time effects e >= 0")
-        add("group", self.group.overall_att, self.group.overall_se, "cohort effects weighted by cohort size")
-        for e, row in self.dynamic.detail.iterrows():
-            add(f"e{_label(e)}", row["att"], row["se"])
-        for _, cell in self.group_time.iterrows():
-            extra = "reference period" if cell["time"] == cell["base_time"] else ""
-            add(f"att_{_label(cell['group'])}_{_label(cell['time'])}", cell["att"], cell["se"], extra)
         if self.pretrend is not None:
             rows.append(
                 estimate_row(

@@ -100,28 +100,32 @@ def sun_abraham(
             "(or units first treated after the last period); this panel has none"
         )
     rel = (frame[time] - cohort)
+    cohort_values, rel_values = cohort.to_numpy(dtype=float), rel.to_numpy(dtype=float)
     cells: list[tuple[int, int, str]] = []
+    indicators: dict[str, np.ndarray] = {}  # the cell columns, added to the frame at once
     for e in sorted(cohort.dropna().unique()):
-        in_cohort = cohort == e
-        for r in sorted(rel[in_cohort].unique()):
+        in_cohort = cohort_values == e
+        for r in sorted(pd.unique(rel_values[in_cohort])):
             if r == reference:
                 continue
             name = f"_sa_{int(e)}_{int(r)}"
-            frame[name] = (in_cohort & (rel == r)).astype(float)
+            indicators[name] = (in_cohort & (rel_values == r)).astype(float)
             cells.append((int(e), int(r), name))
+    frame = pd.concat([frame, pd.DataFrame(indicators, index=frame.index)], axis=1)
     regression = fit_twfe(frame, outcome=outcome, regressors=[c[2] for c in cells], unit=unit, time=time,
                           **se.fit_arguments(unit), treatment=cells[-1][2])
     kept = [c for c in cells if c[2] in regression.params.index]
-    used = frame.loc[regression.sample_index]
-    counts = {name: int(used[name].sum()) for _, _, name in kept}
+    used = frame.index.get_indexer(regression.sample_index)
+    counts = {name: int(indicators[name][used].sum()) for _, _, name in kept}
+    names = [n for _, _, n in kept]
+    at = regression.params.index.get_indexer(names)
+    coefs = regression.params.to_numpy()[at]
     cell_table = pd.DataFrame(
-        [(e, r, regression.params[n], regression.std_errors[n], counts[n]) for e, r, n in kept],
+        [(e, r, b, s, counts[n]) for (e, r, n), b, s in zip(kept, coefs, regression.std_errors.to_numpy()[at])],
         columns=["cohort", "r", "coef", "std_error", "observations"],
     )
     cell_table["weight"] = cell_table["observations"] / cell_table.groupby("r")["observations"].transform("sum")
-    names = [n for _, _, n in kept]
-    cov = regression.cov.loc[names, names].to_numpy()
-    coefs = regression.params[names].to_numpy()
+    cov = regression.cov.to_numpy()[np.ix_(at, at)]
     periods = sorted(cell_table["r"].unique())
     weights = np.zeros((len(periods), len(names)))
     for j, rec in enumerate(cell_table.itertuples()):
