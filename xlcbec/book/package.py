@@ -23,11 +23,13 @@ lose is :mod:`xlcbec.book.openpyxl_losses`.
 from __future__ import annotations
 
 import posixpath
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeET
@@ -238,6 +240,19 @@ def relationships(zf: zipfile.ZipFile, rels_member: str, base_dir: str, name: st
 def rels_member(part: str) -> str:
     folder, base = posixpath.split(part)
     return posixpath.join(folder, "_rels", base + ".rels")
+
+
+def seek_stored_data(handle: BinaryIO, info: zipfile.ZipInfo) -> None:
+    """Move ``handle`` (the zip file) to member ``info``'s stored (still compressed) bytes.
+
+    Raises ValueError when the member's local header is damaged.
+    """
+    handle.seek(info.header_offset)
+    local = handle.read(30)
+    if len(local) != 30 or local[:4] != b"PK\x03\x04":
+        raise ValueError("a damaged local header")
+    name_length, extra_length = struct.unpack("<HH", local[26:30])
+    handle.seek(info.header_offset + 30 + name_length + extra_length)
 
 
 def open_package(path: str | Path) -> Package:

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from xlcbec.book.aliases import find_sheet
 from xlcbec.book.contract import CITIES, INDICATORS, KEYWORDS, PANEL, POLICIES, SETTINGS
-from xlcbec.book.package import Package
+from xlcbec.book.package import Package, seek_stored_data
 from xlcbec.errors import InputError
 from xlcbec.user_cache import digest, remembered
 
@@ -101,12 +101,7 @@ def _calamine_version() -> str:
 
 def _stored_bytes(handle: Any, info: zipfile.ZipInfo) -> bytes:
     """The member's bytes as stored in the zip (still compressed)."""
-    handle.seek(info.header_offset)
-    local = handle.read(30)
-    if len(local) != 30 or local[:4] != b"PK\x03\x04":
-        raise ValueError("a damaged local header")
-    name_length, extra_length = struct.unpack("<HH", local[26:30])
-    handle.seek(info.header_offset + 30 + name_length + extra_length)
+    seek_stored_data(handle, info)
     data = handle.read(info.compress_size)
     if len(data) != info.compress_size:
         raise ValueError("a truncated member")

@@ -45,6 +45,7 @@ from typing import Any, BinaryIO
 from defusedxml import ElementTree as SafeET
 
 from xlcbec.book.backend import result_sheet_position
+from xlcbec.book.package import seek_stored_data
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -127,12 +128,10 @@ class _ZipWriter:
             raise Unsupported("an encrypted member")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise Unsupported(f"compression method {info.compress_type}")
-        source.seek(info.header_offset)
-        local = source.read(30)
-        if len(local) != 30 or local[:4] != b"PK\x03\x04":
-            raise Unsupported("a damaged local header")
-        name_length, extra_length = struct.unpack("<HH", local[26:30])
-        source.seek(info.header_offset + 30 + name_length + extra_length)
+        try:
+            seek_stored_data(source, info)
+        except ValueError as exc:
+            raise Unsupported(str(exc)) from None
         dostime, dosdate = _dos_time(info.date_time)
         encoded, flags = _encode_name(info.filename)
         entry = _Entry(encoded, flags, info.compress_type, dostime, dosdate, info.CRC, info.compress_size,
