@@ -41,7 +41,6 @@ from xlcbec.user_cache import digest, remembered
 INPUT_SHEETS = (SETTINGS, PANEL, CITIES, INDICATORS, POLICIES, KEYWORDS)
 # Parts that belong to sheets or describe the file, never to the values read (their sheets' own are added back).
 _OUTSIDE_INPUTS = ("xl/worksheets/", "xl/drawings/", "xl/charts/", "xl/media/", "xl/printerSettings/", "docProps/")
-_CHUNK = 1024**2
 
 T = TypeVar("T")
 
